@@ -1,0 +1,112 @@
+/**
+ * The typed experiment config: one JSON file in `experiments/` resolves to an
+ * {@link ExperimentConfig}. Every number of `../shared/docs/method.md` is a
+ * value here, never a constant buried in code.
+ * @module
+ */
+
+/** A Hounsfield window [low, high]. */
+export type HUWindow = [number, number];
+
+/** Which model of the cascade an experiment trains. */
+export type Task = "liver" | "tumor";
+
+/** Named scale of an experiment: tests, this CPU, or the paper's exact settings. */
+export type ProfileName = "smoke" | "cpu" | "paper";
+
+/** Compute backends; `auto` picks the fastest that loads. */
+export type BackendName = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
+
+/** Train/validation/test split: by seeded counts, or explicit case ids. */
+export type SplitConfig =
+  | { seed: number; train: number; validation: number; test: number }
+  | { train: number[]; validation: number[]; test: number[] };
+
+/** Per-pixel weights of the spatially weighted cross-entropy [A]. */
+export interface WeightMapConfig {
+  background: number; // 1
+  liver: number; // 5
+  tumor: number; // 15
+  contour: number; // 25
+  /** Radius in pixels of the disk that dilates the label contour into a band. */
+  contourRadius: number; // 4
+}
+
+/** From a LiTS-layout folder to model inputs. */
+export interface DataConfig {
+  /** LiTS-layout folder (`volume-N.nii[.gz]`, `segmentation-N.nii[.gz]`). */
+  root: string;
+  split: SplitConfig;
+  /** Side in pixels that slices and labels are resampled to (512 = LiTS native). */
+  sliceSize: number;
+  /** Side in pixels of the model input (256 for the liver model, 512 for the tumor model). */
+  inputSize: number;
+  /** One HU window per input channel; each is min-max normalised over the volume. */
+  windows: HUWindow[];
+  /** Histogram-equalise each window (256 bins) as the prototype did; off by default. */
+  histogramEqualize: boolean;
+  /** Which label selects training slices, and how many slices above and below to add. */
+  selectBy: "liver" | "tumor";
+  sliceMargin: number;
+  weights: WeightMapConfig;
+}
+
+/** An FC-DenseNet, the paper's liver and tumor models being two configs of it. */
+export interface ModelConfig {
+  inputChannels: number;
+  classes: number;
+  firstFilters: number; // 48
+  growthRate: number; // 16
+  layersPerBlock: number; // 4
+  poolingLevels: number; // 3
+  dropout: number; // 0.2
+  activation: "elu" | "relu";
+  upsampling: "bilinear" | "transposed";
+  /** Spatial bilinear up-sampler: doubles the output side (liver model). */
+  sbu: boolean;
+  bnMomentum: number; // 0.9
+  bnEpsilon: number; // 1e-3
+}
+
+/** Loss weights: lambda1 * weighted CE + lambda2 * soft Dice (of the target class). */
+export interface LossConfig {
+  crossEntropy: number;
+  dice: number;
+  /** Smoothing epsilon of the soft Dice denominator. */
+  diceEpsilon: number;
+}
+
+export interface TrainConfig {
+  loss: LossConfig;
+  learningRate: number; // 1e-4
+  weightDecay: number; // 5e-6
+  batchSize: number; // 3
+  /** Slices per forward/backward pass; gradients accumulate up to batchSize. */
+  microBatch: number;
+  epochs: number; // 200
+  trainIterations: number; // 1000
+  validationIterations: number; // 250
+  seed: number;
+  backend: BackendName;
+}
+
+/** Liver post-processing [P]: erosion -> largest 3D component -> dilation. */
+export interface PostprocessConfig {
+  erosionRadius: number;
+  dilationRadius: number; // 5 [A]
+  /** Radii in mm with the volume's spacing instead of voxels. */
+  anisotropic: boolean;
+}
+
+/** A resolved experiment: what `experiments/*.json` plus a profile becomes. */
+export interface ExperimentConfig {
+  name: string;
+  /** What the experiment is, and for an ablation what it changes. */
+  description: string;
+  task: Task;
+  profile: ProfileName;
+  data: DataConfig;
+  model: ModelConfig;
+  train: TrainConfig;
+  postprocess: PostprocessConfig;
+}
