@@ -1,0 +1,20 @@
+/**
+ * Plots and images for notebooks and reports: CT slices, overlays, contours,
+ * heat maps, image grids (PNG), charts (SVG via Observable Plot) and tables (HTML).
+ * Every figure displays inline in the Deno Jupyter kernel and has `.save(path)`.
+ *
+ * @example
+ * ```ts
+ * import { ctSlice, trainingCurves } from "../lib/viz/mod.ts";
+ * ctSlice({ volume, z: 40 }, { window: [-100, 300] }); // last expression: shown inline
+ * ```
+ * @module
+ */
+export * from "./display.ts";
+export * from "./png.ts";
+export * from "./raster.ts";
+export * from "./ct.ts";
+export * from "./heatmap.ts";
+export * from "./chart.ts";
+export * from "./charts.ts";
+export * from "./table.ts";
