@@ -1,0 +1,283 @@
+/**
+ * Load an experiment file into a typed, complete {@link ExperimentConfig}.
+ *
+ * A file holds the experiment's paper settings plus `profiles` (`smoke`, `cpu`,
+ * `paper`): patches deep-merged over them. A file may say
+ * `"extends": "liver.json"` (relative to itself) and list only what it changes.
+ * Resolution: parent file, then child file, then the chosen profile's patch
+ * (profiles of parent and child deep-merged too), then `overrides`. Objects
+ * merge key by key; arrays and `data.split` are replaced whole.
+ *
+ * Every file is checked against the schema: an unknown key or a wrong type is
+ * an error naming the file and the key path, e.g.
+ * `experiments/liver.json: model.growthRat is not a known key`.
+ *
+ * @example
+ * ```ts
+ * const cfg = await loadExperiment("experiments/liver.json", { profile: "cpu" });
+ * ```
+ * @module
+ */
+import { dirname, resolve } from "node:path";
+import type { ExperimentConfig, ProfileName } from "./experiment.ts";
+
+/** A deep partial of an object: what a profile or override patch may hold. */
+export type Patch = { [key: string]: unknown };
+
+export interface LoadOptions {
+  /** Which profile patch to apply; default `paper` (the file's own settings). */
+  profile?: ProfileName;
+  /** A last patch, e.g. `{ data: { root: "data/lits" } }` from the command line. */
+  overrides?: Patch;
+}
+
+type Spec =
+  | { kind: "number" | "integer" | "string" | "boolean" }
+  | { kind: "enum"; values: string[] }
+  | { kind: "tuple"; items: Spec[] }
+  | { kind: "array"; item: Spec }
+  | { kind: "oneOf"; options: Spec[] }
+  | { kind: "object"; keys: Record<string, Spec>; optional?: string[]; replace?: boolean };
+
+const num: Spec = { kind: "number" };
+const int: Spec = { kind: "integer" };
+const str: Spec = { kind: "string" };
+const bool: Spec = { kind: "boolean" };
+const oneOfValues = (...values: string[]): Spec => ({ kind: "enum", values });
+const obj = (keys: Record<string, Spec>, extra: Partial<{ optional: string[] }> = {}): Spec => ({
+  kind: "object",
+  keys,
+  ...extra,
+});
+
+const countsOrIds: Spec = { kind: "oneOf", options: [int, { kind: "array", item: int }] };
+
+const experimentKeys: Record<string, Spec> = {
+  name: str,
+  description: str,
+  task: oneOfValues("liver", "tumor"),
+  data: obj({
+    root: str,
+    split: {
+      kind: "object",
+      keys: { seed: int, train: countsOrIds, validation: countsOrIds, test: countsOrIds },
+      optional: ["seed"],
+      replace: true,
+    },
+    sliceSize: int,
+    inputSize: int,
+    windows: { kind: "array", item: { kind: "tuple", items: [num, num] } },
+    histogramEqualize: bool,
+    selectBy: oneOfValues("liver", "tumor"),
+    sliceMargin: int,
+    weights: obj({ background: num, liver: num, tumor: num, contour: num, contourRadius: num }),
+  }),
+  model: obj({
+    inputChannels: int,
+    classes: int,
+    firstFilters: int,
+    growthRate: int,
+    layersPerBlock: int,
+    poolingLevels: int,
+    dropout: num,
+    activation: oneOfValues("elu", "relu"),
+    upsampling: oneOfValues("bilinear", "transposed"),
+    sbu: bool,
+    bnMomentum: num,
+    bnEpsilon: num,
+  }),
+  train: obj({
+    loss: obj({ crossEntropy: num, dice: num, diceEpsilon: num }),
+    learningRate: num,
+    weightDecay: num,
+    batchSize: int,
+    microBatch: int,
+    epochs: int,
+    trainIterations: int,
+    validationIterations: int,
+    seed: int,
+    backend: oneOfValues("auto", "tensorflow", "webgpu", "wasm", "cpu"),
+  }),
+  postprocess: obj({ erosionRadius: num, dilationRadius: num, anisotropic: bool }),
+};
+
+/** The resolved config (everything required; `profile` is set by the loader). */
+const resolvedSpec = obj(experimentKeys);
+
+/** A profile patch: a description of the profile plus patches of the data/model/... sections. */
+const profileSpec = obj({
+  description: str,
+  data: experimentKeys.data,
+  model: experimentKeys.model,
+  train: experimentKeys.train,
+  postprocess: experimentKeys.postprocess,
+});
+
+/** What one file may hold (every key optional; completeness is checked after merging). */
+const fileSpec = obj({
+  ...experimentKeys,
+  extends: str,
+  profiles: obj({ smoke: profileSpec, cpu: profileSpec, paper: profileSpec }),
+});
+
+const isObject = (v: unknown): v is Patch =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+function describe(v: unknown): string {
+  return Array.isArray(v) ? "an array" : v === null ? "null" : `a ${typeof v}`;
+}
+
+/** Why `value` does not fit `spec` (null when it does), with `partial` allowing missing keys. */
+function check(value: unknown, spec: Spec, path: string, partial: boolean): string | null {
+  const at = path || "(top level)";
+  switch (spec.kind) {
+    case "number":
+      return typeof value === "number" && Number.isFinite(value)
+        ? null
+        : `${at} must be a number, got ${describe(value)}`;
+    case "integer":
+      return Number.isInteger(value)
+        ? null
+        : `${at} must be an integer, got ${JSON.stringify(value)}`;
+    case "string":
+      return typeof value === "string" ? null : `${at} must be a string, got ${describe(value)}`;
+    case "boolean":
+      return typeof value === "boolean"
+        ? null
+        : `${at} must be true or false, got ${describe(value)}`;
+    case "enum":
+      return spec.values.includes(value as string)
+        ? null
+        : `${at} must be one of ${spec.values.join(", ")}, got ${JSON.stringify(value)}`;
+    case "tuple": {
+      if (!Array.isArray(value) || value.length !== spec.items.length) {
+        return `${at} must be an array of ${spec.items.length} items`;
+      }
+      for (let i = 0; i < value.length; i++) {
+        const err = check(value[i], spec.items[i], `${path}[${i}]`, partial);
+        if (err) return err;
+      }
+      return null;
+    }
+    case "array": {
+      if (!Array.isArray(value)) return `${at} must be an array, got ${describe(value)}`;
+      for (let i = 0; i < value.length; i++) {
+        const err = check(value[i], spec.item, `${path}[${i}]`, partial);
+        if (err) return err;
+      }
+      return null;
+    }
+    case "oneOf": {
+      const errs = spec.options.map((o) => check(value, o, path, partial));
+      return errs.some((e) => e === null) ? null : errs.join("; or ");
+    }
+    case "object": {
+      if (!isObject(value)) return `${at} must be an object, got ${describe(value)}`;
+      for (const [key, v] of Object.entries(value)) {
+        const sub = path ? `${path}.${key}` : key;
+        if (!(key in spec.keys)) return `${sub} is not a known key`;
+        const err = check(v, spec.keys[key], sub, partial);
+        if (err) return err;
+      }
+      if (!partial) {
+        for (const key of Object.keys(spec.keys)) {
+          if (!(key in value) && !spec.optional?.includes(key)) {
+            return `${path ? `${path}.${key}` : key} is missing`;
+          }
+        }
+      }
+      return null;
+    }
+  }
+}
+
+/** Deep-merge `patch` over `base` (new object); arrays and `replace` objects are replaced. */
+function merge(base: Patch, patch: Patch, spec: Spec | undefined): Patch {
+  const out: Patch = { ...base };
+  for (const [key, v] of Object.entries(patch)) {
+    const sub = spec?.kind === "object" ? spec.keys[key] : undefined;
+    const replace = sub?.kind === "object" && sub.replace;
+    out[key] = isObject(v) && isObject(out[key]) && !replace ? merge(out[key] as Patch, v, sub) : v;
+  }
+  return out;
+}
+
+async function readFileLayers(path: string, seen: string[]): Promise<Patch> {
+  const abs = resolve(path);
+  if (seen.includes(abs)) throw new Error(`${path}: "extends" cycle through ${seen.join(" -> ")}`);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    throw new Error(`${path}: cannot read experiment file (${(err as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  const err = check(raw, fileSpec, "", true);
+  if (err) throw new Error(`${path}: ${err}`);
+  const file = raw as Patch;
+  const { extends: parent, ...own } = file;
+  if (typeof parent !== "string") return own;
+  const base = await readFileLayers(resolve(dirname(path), parent), [...seen, abs]);
+  return merge(base, own, fileSpec);
+}
+
+/** Consistency rules between sections that the schema cannot express. */
+function crossCheck(cfg: ExperimentConfig): string | null {
+  const { data, model, train } = cfg;
+  const out = model.sbu ? data.inputSize * 2 : data.inputSize;
+  if (out !== data.sliceSize) {
+    return `data.sliceSize (${data.sliceSize}) must equal the model output size (${out} = inputSize${
+      model.sbu ? " x 2 with sbu" : ""
+    })`;
+  }
+  if (data.windows.length !== model.inputChannels) {
+    return `data.windows has ${data.windows.length} windows but model.inputChannels is ${model.inputChannels}`;
+  }
+  if (data.inputSize % 2 ** model.poolingLevels !== 0) {
+    return `data.inputSize (${data.inputSize}) must be a multiple of 2^model.poolingLevels`;
+  }
+  if (train.microBatch < 1 || train.microBatch > train.batchSize) {
+    return `train.microBatch (${train.microBatch}) must be in 1..train.batchSize (${train.batchSize})`;
+  }
+  const s = data.split;
+  const counts = [s.train, s.validation, s.test];
+  if (!counts.every((c) => typeof c === "number") && !counts.every(Array.isArray)) {
+    return "data.split must give train, validation and test all as counts or all as id lists";
+  }
+  if (counts.every((c) => typeof c === "number") && !("seed" in s)) {
+    return "data.split.seed is missing (needed with counts)";
+  }
+  return null;
+}
+
+/** Read `path` (following `extends`), apply the profile and overrides, and validate. */
+export async function loadExperiment(
+  path: string,
+  opts: LoadOptions = {},
+): Promise<ExperimentConfig> {
+  const profile = opts.profile ?? "paper";
+  const label = `${path} (profile ${profile})`;
+  const { profiles, ...merged } = await readFileLayers(path, []);
+  const patches = (profiles ?? {}) as Record<string, Patch>;
+  if (!(profile in patches) && profile !== "paper") {
+    throw new Error(`${path}: has no profile "${profile}"`);
+  }
+  const { description: _profileDescription, ...patch } = patches[profile] ?? {};
+  let cfg = merge(merged, patch, fileSpec);
+  if (opts.overrides) {
+    const err = check(opts.overrides, fileSpec, "", true);
+    if (err) throw new Error(`overrides: ${err}`);
+    cfg = merge(cfg, opts.overrides, fileSpec);
+  }
+  const err = check(cfg, resolvedSpec, "", false);
+  if (err) throw new Error(`${label}: ${err}`);
+  const resolved = { ...cfg, profile } as unknown as ExperimentConfig;
+  const cross = crossCheck(resolved);
+  if (cross) throw new Error(`${label}: ${cross}`);
+  return resolved;
+}
