@@ -45,8 +45,21 @@ export function outputSize(cfg: ModelConfig, inputSize: number): number {
   return cfg.sbu ? inputSize * 2 : inputSize;
 }
 
+export interface BuildOptions {
+  /**
+   * Seeds the Glorot-uniform kernel initialisers (convolution i gets seed
+   * `seed * 1000 + i`), so a run's initial weights are repeatable. Without it
+   * tfjs draws them from Math.random.
+   */
+  seed?: number;
+}
+
 /** Build the FC-DenseNet of `cfg` for square inputs of side `inputSize`. */
-export function buildFCDenseNet(cfg: ModelConfig, inputSize: number): tf.LayersModel {
+export function buildFCDenseNet(
+  cfg: ModelConfig,
+  inputSize: number,
+  opts: BuildOptions = {},
+): tf.LayersModel {
   const divisor = 2 ** cfg.poolingLevels;
   if (!Number.isInteger(inputSize) || inputSize <= 0 || inputSize % divisor !== 0) {
     throw new RangeError(
@@ -54,6 +67,11 @@ export function buildFCDenseNet(cfg: ModelConfig, inputSize: number): tf.LayersM
     );
   }
   let dropoutCount = 0;
+  let convCount = 0;
+  const kernelInitializer = () =>
+    opts.seed === undefined
+      ? "glorotUniform"
+      : tf.initializers.glorotUniform({ seed: opts.seed * 1000 + convCount++ });
   const sym = (layer: tf.layers.Layer, x: Sym | Sym[]) => layer.apply(x) as Sym;
   const act = (name: string) =>
     cfg.activation === "elu" ? tf.layers.elu({ name }) : tf.layers.reLU({ name });
@@ -62,7 +80,14 @@ export function buildFCDenseNet(cfg: ModelConfig, inputSize: number): tf.LayersM
   const dropout = (name: string) =>
     new StepDropout({ name, rate: cfg.dropout, layerSeed: dropoutCount++ });
   const conv = (name: string, filters: number, kernelSize: number) =>
-    tf.layers.conv2d({ name, filters, kernelSize, padding: "same", useBias: true });
+    tf.layers.conv2d({
+      name,
+      filters,
+      kernelSize,
+      padding: "same",
+      useBias: true,
+      kernelInitializer: kernelInitializer(),
+    });
 
   /** Dense block; returns the concatenation of the L new layers' outputs. */
   const denseBlock = (x: Sym, prefix: string): Sym => {
@@ -112,6 +137,7 @@ export function buildFCDenseNet(cfg: ModelConfig, inputSize: number): tf.LayersM
           kernelSize: 3,
           strides: 2,
           padding: "same",
+          kernelInitializer: kernelInitializer(),
         }),
         x,
       );
@@ -128,6 +154,7 @@ export function buildFCDenseNet(cfg: ModelConfig, inputSize: number): tf.LayersM
       filters: cfg.classes,
       kernelSize: 1,
       activation: "softmax",
+      kernelInitializer: kernelInitializer(),
     }),
     x,
   );

@@ -136,3 +136,14 @@ Deno.test("parameter count matches the hand count for a tiny config", () => {
   // A 3x3 transposed conv has as many parameters as the 3x3 conv it replaces.
   assert.equal(buildFCDenseNet({ ...tiny, upsampling: "transposed" }, 8).countParams(), total);
 });
+
+Deno.test("a seed makes the initial weights repeatable; different seeds differ", () => {
+  const weights = (seed: number) => {
+    const m = buildFCDenseNet(tiny, 8, { seed });
+    const w = m.getWeights().map((t) => Array.from(t.dataSync()));
+    m.dispose();
+    return w;
+  };
+  assert.deepEqual(weights(3), weights(3));
+  assert.notDeepEqual(weights(3)[0], weights(4)[0]);
+});
