@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import type { ModelConfig } from "../config/experiment.ts";
 import { buildFCDenseNet, outputSize } from "./fc_densenet.ts";
-import { StepDropout } from "./step_dropout.ts";
+import { setDropoutStep, StepDropout } from "./step_dropout.ts";
 
 await tf.setBackend("cpu");
 
@@ -146,4 +146,25 @@ Deno.test("a seed makes the initial weights repeatable; different seeds differ",
   };
   assert.deepEqual(weights(3), weights(3));
   assert.notDeepEqual(weights(3)[0], weights(4)[0]);
+});
+
+Deno.test("dropout is active in training, keyed on (seed, step), and off in inference", () => {
+  const model = buildFCDenseNet({ ...tiny, dropout: 0.5 }, 8, { seed: 1 });
+  const x = tf.randomUniform([1, 8, 8, 1], 0, 1, "float32", 5);
+  const run = (seed: number, step: number) =>
+    tf.tidy(() => {
+      setDropoutStep(model, { seed, step });
+      return Array.from((model.apply(x, { training: true }) as tf.Tensor).dataSync());
+    });
+  const infer = () => Array.from((model.predict(x) as tf.Tensor).dataSync());
+  assert.deepEqual(run(1, 3), run(1, 3));
+  assert.notDeepEqual(run(1, 3), run(1, 4));
+  assert.notDeepEqual(run(1, 3), run(2, 3));
+  // Inference ignores the step (no dropout) and BN uses its moving statistics.
+  setDropoutStep(model, { seed: 9, step: 9 });
+  const a = infer();
+  setDropoutStep(model, { seed: 1, step: 1 });
+  assert.deepEqual(infer(), a);
+  x.dispose();
+  model.dispose();
 });
