@@ -209,6 +209,11 @@ export function toCanonical(
       if (sx === 1) {
         dst.set(src.subarray(base, base + nx), d);
         d += nx;
+      } else if (sx === -1) {
+        // A reversed row: block copy, then the native in-place reverse.
+        dst.set(src.subarray(base - nx + 1, base + 1), d);
+        dst.subarray(d, d + nx).reverse();
+        d += nx;
       } else {
         for (let x = 0, s = base; x < nx; x++, s += sx) dst[d++] = src[s];
       }
@@ -230,6 +235,10 @@ export function fromCanonical(
       const base = start + z * sz + y * sy;
       if (sx === 1) {
         dst.set(src.subarray(c, c + nx), base);
+        c += nx;
+      } else if (sx === -1) {
+        dst.set(src.subarray(c, c + nx), base - nx + 1);
+        dst.subarray(base - nx + 1, base + 1).reverse();
         c += nx;
       } else {
         for (let x = 0, s = base; x < nx; x++, s += sx) dst[s] = src[c++];
