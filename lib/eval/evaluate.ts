@@ -14,11 +14,11 @@
  */
 import { join } from "node:path";
 import { readNifti } from "../data/nifti_read.ts";
-import type { Volume } from "../data/volume.ts";
+import type { Vec3, Volume } from "../data/volume.ts";
 import { writeTextAtomic } from "../util/atomic.ts";
 import { detectLesions, type LesionDetection } from "./lesion_detection.ts";
 import { EMPTY_PAIR, objectPairMetrics, type PairMetrics } from "./lits_metrics.ts";
-import { type BinaryMask, voxelCount } from "./mask.ts";
+import { type BinaryMask, type Box, cropLabels, voxelCount } from "./mask.ts";
 import { diceFromCounts } from "./overlap.ts";
 import { tumorBurden, type TumorBurdenSummary, tumorBurdenSummary } from "./tumor_burden.ts";
 
@@ -78,7 +78,7 @@ export interface Evaluation {
   tumorBurden: TumorBurdenSummary;
 }
 
-type Labels = { data: ArrayLike<number>; shape: [number, number, number] };
+type Labels = { data: ArrayLike<number>; shape: Vec3 };
 
 /** Metrics of one case from predicted and reference label volumes (0/1/2); spacing of the reference. */
 export function evaluateCase(id: string, pred: Labels, ref: Volume): CaseMetrics {
@@ -93,36 +93,38 @@ export function evaluateCase(id: string, pred: Labels, ref: Volume): CaseMetrics
   }
   const p = pred.data, r = ref.data;
   let pOne = 0, pLiv = 0, rLiv = 0, bLiv = 0, pLes = 0, rLes = 0, bLes = 0;
-  for (let i = 0; i < n; i++) {
-    const a = p[i], b = r[i];
-    if (a === 1) pOne++;
-    if (a >= 1) {
-      pLiv++;
-      if (b >= 1) bLiv++;
-      if (a === 2) {
-        pLes++;
-        if (b === 2) bLes++;
+  // Bounding boxes (of either mask) found in the same pass, so no full-size mask is ever built.
+  const liverBox = new BoxTracker(), lesionBox = new BoxTracker();
+  const [nx, ny, nz] = ref.shape;
+  for (let z = 0, i = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      for (let x = 0; x < nx; x++, i++) {
+        const a = p[i], b = r[i];
+        if (a < 1 && b < 1) continue;
+        liverBox.add(x, y, z);
+        if (a === 1) pOne++;
+        if (a >= 1) pLiv++;
+        if (b >= 1) rLiv++;
+        if (a >= 1 && b >= 1) bLiv++;
+        if (a !== 2 && b !== 2) continue;
+        lesionBox.add(x, y, z);
+        if (a === 2) pLes++;
+        if (b === 2) rLes++;
+        if (a === 2 && b === 2) bLes++;
       }
     }
-    if (b >= 1) {
-      rLiv++;
-      if (b === 2) rLes++;
-    }
   }
-  const shape = ref.shape;
-  const mask = (labels: ArrayLike<number>, lesion: boolean): BinaryMask => {
-    const m = new Uint8Array(n);
-    if (lesion) { for (let i = 0; i < n; i++) m[i] = labels[i] === 2 ? 1 : 0; }
-    else for (let i = 0; i < n; i++) m[i] = labels[i] >= 1 ? 1 : 0;
-    return { data: m, shape };
-  };
   const noLiverPredicted = pOne === 0;
-  const liver = noLiverPredicted
+  const crop = (labels: Labels, box: Box | null, min: number, max: number): BinaryMask =>
+    box ? cropLabels(labels, box, min, max) : { data: new Uint8Array(0), shape: [0, 0, 0] };
+  const lb = liverBox.box(), sb = lesionBox.box();
+  const liver = noLiverPredicted || !lb
     ? { ...EMPTY_PAIR }
-    : objectPairMetrics(mask(p, false), mask(r, false), ref.spacing);
+    : objectPairMetrics(crop(pred, lb, 1, Infinity), crop(ref, lb, 1, Infinity), ref.spacing);
+  // Lesion masks cropped to their joint box: contours and distances are unchanged by it.
   const { detectedMetrics, ...detection } = detectLesions(
-    mask(p, true),
-    mask(r, true),
+    crop(pred, sb, 2, 2),
+    crop(ref, sb, 2, 2),
     ref.spacing,
   );
   return {
@@ -138,6 +140,24 @@ export function evaluateCase(id: string, pred: Labels, ref: Volume): CaseMetrics
     detected: detectedMetrics,
     tumorBurden: { reference: tumorBurden(rLes, rLiv), prediction: tumorBurden(pLes, pLiv) },
   };
+}
+
+/** Running bounding box of the voxels added. */
+class BoxTracker {
+  lo: Vec3 = [Infinity, Infinity, Infinity];
+  hi: Vec3 = [-1, -1, -1];
+  add(x: number, y: number, z: number): void {
+    if (x < this.lo[0]) this.lo[0] = x;
+    if (x > this.hi[0]) this.hi[0] = x;
+    if (y < this.lo[1]) this.lo[1] = y;
+    if (y > this.hi[1]) this.hi[1] = y;
+    if (z < this.lo[2]) this.lo[2] = z;
+    this.hi[2] = z;
+  }
+  box(): Box | null {
+    if (this.hi[0] < 0) return null;
+    return { lo: [...this.lo], hi: [this.hi[0] + 1, this.hi[1] + 1, this.hi[2] + 1] };
+  }
 }
 
 const PAIR_KEYS: (keyof PairMetrics)[] = ["dice", "jaccard", "voe", "rvd", "assd", "rmsd", "msd"];

@@ -151,3 +151,32 @@ export function countNonzero(data: ArrayLike<number>): number {
   for (let i = 0; i < data.length; i++) if (data[i] !== 0) n++;
   return n;
 }
+
+/**
+ * Copy a box out of a label array as a 0/1 mask of the voxels with
+ * `min <= label <= max`; voxels of the box beyond the array are 0.
+ */
+export function cropLabels(
+  labels: { data: ArrayLike<number>; shape: Vec3 },
+  box: Box,
+  min: number,
+  max: number,
+): BinaryMask {
+  const [nx, ny, nz] = labels.shape;
+  const shape = boxShape(box);
+  const [cx, cy] = shape;
+  const out = new Uint8Array(voxelCount(shape));
+  const xa = Math.max(0, box.lo[0]), xb = Math.min(nx, box.hi[0]);
+  const d = labels.data;
+  for (let z = Math.max(0, box.lo[2]); z < Math.min(nz, box.hi[2]); z++) {
+    for (let y = Math.max(0, box.lo[1]); y < Math.min(ny, box.hi[1]); y++) {
+      const src = (z * ny + y) * nx;
+      const dst = ((z - box.lo[2]) * cy + (y - box.lo[1])) * cx - box.lo[0];
+      for (let x = xa; x < xb; x++) {
+        const v = d[src + x];
+        out[dst + x] = v >= min && v <= max ? 1 : 0;
+      }
+    }
+  }
+  return { data: out, shape };
+}
