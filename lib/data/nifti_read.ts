@@ -25,7 +25,6 @@
 import { NIFTI1, NIFTI2 } from "nifti-reader-js";
 import { NiftiError } from "./nifti_error.ts";
 import {
-  affineZooms,
   canonicalAffine,
   canonicalShape,
   isCanonical,
@@ -467,9 +466,4 @@ export async function readNiftiHeader(path: string): Promise<NiftiHeader> {
     at += c.length;
   }
   return parseNiftiHeader(head, path);
-}
-
-/** Voxel sizes the canonical affine implies (for checks against `spacing`). */
-export function affineSpacing(vol: Volume): Vec3 {
-  return affineZooms(vol.affine);
 }
