@@ -27,6 +27,7 @@ import { NiftiError } from "./nifti_error.ts";
 import {
   canonicalAffine,
   canonicalShape,
+  flipInPlace,
   isCanonical,
   orientationFromAffine,
   toCanonical,
@@ -282,25 +283,21 @@ export function parseNiftiHeader(bytes: Uint8Array, path: string): NiftiHeader {
   };
 }
 
-/** Decompress a whole gzip stream with the native DecompressionStream. */
-export async function gunzip(
-  bytes: Uint8Array,
-  path = "<bytes>",
+/**
+ * Read a stream into one buffer, pre-sized to `sizeHint` (grown if needed).
+ * At most `limit` bytes are read; then the stream is cancelled.
+ */
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  sizeHint: number,
+  path: string,
+  limit = Infinity,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  // ISIZE (last 4 bytes) = uncompressed size mod 2^32: lets us fill one buffer.
-  const isize = bytes.length >= 18
-    ? new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(
-      bytes.length - 4,
-      true,
-    )
-    : 0;
-  let out = new Uint8Array(isize);
+  let out = new Uint8Array(Math.min(sizeHint, limit));
   let n = 0;
-  const reader = ReadableStream.from<BufferSource>([bytes as Uint8Array<ArrayBuffer>])
-    .pipeThrough(new DecompressionStream("gzip"))
-    .getReader();
+  const reader = stream.getReader();
   try {
-    while (true) {
+    while (n < limit) {
       const { done, value } = await reader.read();
       if (done) break;
       if (n + value.length > out.length) {
@@ -315,8 +312,23 @@ export async function gunzip(
     throw new NiftiError(path, `corrupt or truncated gzip data: ${(err as Error).message}`, {
       cause: err,
     });
+  } finally {
+    await reader.cancel().catch(() => {});
   }
   return n === out.length ? out : out.subarray(0, n);
+}
+
+/** gzip ISIZE (last 4 bytes): the uncompressed size mod 2^32. */
+function gzipSize(tail: Uint8Array): number {
+  const dv = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+  return tail.length >= 4 ? dv.getUint32(tail.length - 4, true) : 0;
+}
+
+/** Decompress a whole gzip stream with the native DecompressionStream. */
+export function gunzip(bytes: Uint8Array, path = "<bytes>"): Promise<Uint8Array<ArrayBuffer>> {
+  const stream = ReadableStream.from<BufferSource>([bytes as Uint8Array<ArrayBuffer>])
+    .pipeThrough(new DecompressionStream("gzip"));
+  return collect(stream, bytes.length >= 18 ? gzipSize(bytes) : 0, path);
 }
 
 function swapBytes(bytes: Uint8Array, size: number): void {
@@ -333,9 +345,14 @@ function swapBytes(bytes: Uint8Array, size: number): void {
 /**
  * Parse a whole NIfTI file's bytes (gzip-compressed or not) into a canonical
  * volume. `name` is the path used in errors and in `source`.
- * The result may be a view on `bytes` (or its decompressed copy).
+ * The result may be a view on `bytes`; with `inPlace` a file whose axes need
+ * only flips (RAS, LAS, ...) is flipped inside `bytes` instead of copied.
  */
-export function parseNifti(bytes: Uint8Array, name: string): Volume {
+export function parseNifti(
+  bytes: Uint8Array,
+  name: string,
+  opts: { inPlace?: boolean } = {},
+): Volume {
   if (isGzip(bytes)) {
     throw new NiftiError(
       name,
@@ -357,10 +374,12 @@ export function parseNifti(bytes: Uint8Array, name: string): Volume {
 
   // The raw voxels, as a view when aligned and native-endian, else one copy.
   let raw: VoxelArray;
+  let owned = opts.inPlace ?? false;
   const start = bytes.byteOffset + h.voxOffset;
   if (h.littleEndian && start % ctor.BYTES_PER_ELEMENT === 0) {
     raw = new ctor(bytes.buffer as ArrayBuffer, start, count);
   } else {
+    owned = true;
     const copy = bytes.slice(h.voxOffset, h.voxOffset + nbytes);
     if (!h.littleEndian) swapBytes(copy, ctor.BYTES_PER_ELEMENT);
     raw = new ctor(copy.buffer, 0, count);
@@ -384,6 +403,9 @@ export function parseNifti(bytes: Uint8Array, name: string): Volume {
     data = out;
   } else if (isCanonical(o)) {
     data = raw;
+  } else if (owned && o.perm[0] === 0 && o.perm[1] === 1 && o.perm[2] === 2) {
+    flipInPlace(raw, h.fileShape, o.flip);
+    data = raw;
   } else {
     data = new ctor(count);
     toCanonical(raw, h.fileShape, o, data);
@@ -399,30 +421,12 @@ export function parseNifti(bytes: Uint8Array, name: string): Volume {
 
 /** {@link parseNifti} for bytes that may be gzip-compressed. */
 export async function parseNiftiAsync(bytes: Uint8Array, name: string): Promise<Volume> {
-  return parseNifti(isGzip(bytes) ? await gunzip(bytes, name) : bytes, name);
+  if (!isGzip(bytes)) return parseNifti(bytes, name);
+  return parseNifti(await gunzip(bytes, name), name, { inPlace: true });
 }
 
-async function readBytes(path: string): Promise<Uint8Array> {
-  try {
-    return await Deno.readFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new NiftiError(path, "no such file", { cause: err });
-    }
-    throw new NiftiError(path, `cannot read: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-/** Read a `.nii` or `.nii.gz` file (detected by content, not name) into a canonical volume. */
-export async function readNifti(path: string): Promise<Volume> {
-  return parseNiftiAsync(await readBytes(path), path);
-}
-
-/**
- * Read only the header of a `.nii` / `.nii.gz` file: for `.gz` only the first
- * compressed blocks are decompressed (indexing a dataset stays cheap).
- */
-export async function readNiftiHeader(path: string): Promise<NiftiHeader> {
+/** Open `path`, giving its size and whether it is gzip-compressed. */
+async function openNifti(path: string) {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -432,38 +436,48 @@ export async function readNiftiHeader(path: string): Promise<NiftiHeader> {
     }
     throw new NiftiError(path, `cannot read: ${(err as Error).message}`, { cause: err });
   }
-  const want = 540;
+  const { size } = await file.stat();
   const magic = new Uint8Array(2);
-  const got = await file.read(magic);
+  const gz = (await file.read(magic)) === 2 && isGzip(magic);
   await file.seek(0, Deno.SeekMode.Start);
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  let reader: ReadableStreamDefaultReader<Uint8Array>;
-  if (got === 2 && isGzip(magic)) {
-    reader = file.readable.pipeThrough(new DecompressionStream("gzip")).getReader();
-  } else {
-    reader = file.readable.getReader();
-  }
+  return { file, size, gz };
+}
+
+/**
+ * Read a `.nii` or `.nii.gz` file (detected by content, not name) into a
+ * canonical volume. A `.gz` file is streamed through the decompressor, so
+ * only the decompressed bytes are held; the voxels are a view on them.
+ */
+export async function readNifti(path: string): Promise<Volume> {
+  const { file, size, gz } = await openNifti(path);
+  let bytes: Uint8Array;
   try {
-    while (n < want) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      n += value.length;
+    let expected = size;
+    if (gz && size >= 18) {
+      const tail = new Uint8Array(4);
+      await file.seek(size - 4, Deno.SeekMode.Start);
+      expected = (await file.read(tail)) === 4 ? gzipSize(tail) : 0;
+      await file.seek(0, Deno.SeekMode.Start);
     }
-  } catch (err) {
-    throw new NiftiError(path, `corrupt or truncated gzip data: ${(err as Error).message}`, {
-      cause: err,
-    });
+    const stream = gz ? file.readable.pipeThrough(new DecompressionStream("gzip")) : file.readable;
+    bytes = await collect(stream, expected, path);
   } finally {
-    // Closes the file too.
-    await reader.cancel().catch(() => {});
+    try {
+      file.close();
+    } catch {
+      // already closed with its stream
+    }
   }
-  const head = new Uint8Array(n);
-  let at = 0;
-  for (const c of chunks) {
-    head.set(c, at);
-    at += c.length;
-  }
-  return parseNiftiHeader(head, path);
+  return parseNifti(bytes, path, { inPlace: true });
+}
+
+/**
+ * Read only the header of a `.nii` / `.nii.gz` file: for `.gz` only the first
+ * compressed blocks are decompressed (indexing a dataset stays cheap).
+ */
+export async function readNiftiHeader(path: string): Promise<NiftiHeader> {
+  const { file, gz } = await openNifti(path);
+  const stream = gz ? file.readable.pipeThrough(new DecompressionStream("gzip")) : file.readable;
+  // Cancelling the stream after 540 bytes closes the file.
+  return parseNiftiHeader(await collect(stream, 540, path, 540), path);
 }

@@ -246,3 +246,33 @@ export function fromCanonical(
     }
   }
 }
+
+/**
+ * Reverse the flipped axes of an x-fastest array in place (no permutation):
+ * rows reversed natively, rows and slices swapped through one scratch row.
+ */
+export function flipInPlace(data: VoxelArray, dims: Vec3, flip: [boolean, boolean, boolean]): void {
+  const [nx, ny, nz] = dims;
+  const plane = nx * ny;
+  if (flip[0]) {
+    for (let r = 0; r < ny * nz; r++) data.subarray(r * nx, (r + 1) * nx).reverse();
+  }
+  if (!flip[1] && !flip[2]) return;
+  const tmp = data.slice(0, nx);
+  const swapRows = (a: number, b: number) => {
+    tmp.set(data.subarray(a, a + nx));
+    data.copyWithin(a, b, b + nx);
+    data.set(tmp, b);
+  };
+  if (flip[1]) {
+    for (let z = 0; z < nz; z++) {
+      for (let y = 0; y < ny >> 1; y++) swapRows(z * plane + y * nx, z * plane + (ny - 1 - y) * nx);
+    }
+  }
+  if (flip[2]) {
+    for (let z = 0; z < nz >> 1; z++) {
+      const a = z * plane, b = (nz - 1 - z) * plane;
+      for (let y = 0; y < ny; y++) swapRows(a + y * nx, b + y * nx);
+    }
+  }
+}
