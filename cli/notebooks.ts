@@ -1,0 +1,90 @@
+/**
+ * `deno task notebooks [NAME...] [-p key=value ...] [--allow-errors] [--timeout S] [--no-html]`
+ *
+ * Runs notebooks (default: every `notebooks/*.ipynb` not starting with `_`) in a
+ * headless Deno kernel, writes executed notebooks to `results/notebooks/` and HTML
+ * reports to `results/reports/`, and prints what it wrote. Parameters go to the
+ * cell tagged `parameters` (see lib/notebook/params.ts for the `let` convention).
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { NotebookFailure, runNotebooks } from "../lib/notebook/batch.ts";
+import { parseParameter } from "../lib/notebook/params.ts";
+
+const USAGE =
+  "usage: deno task notebooks [NAME...] [-p key=value ...] [--allow-errors] [--timeout S] [--no-html]";
+
+function progressPrinter(): (e: {
+  notebook: string;
+  index: number;
+  total: number;
+  cell: number;
+  cells: number;
+}) => void {
+  const tty = Deno.stderr.isTerminal();
+  const write = (s: string) => Deno.stderr.writeSync(new TextEncoder().encode(s));
+  return (e) => {
+    const head = `[${e.index + 1}/${e.total}] ${e.notebook}`;
+    if (!tty) return write(`${head}: cell ${e.cell}/${e.cells}\n`);
+    const width = 30;
+    const done = Math.round((width * (e.cell - 1)) / Math.max(e.cells, 1));
+    write(`\r\x1b[K${head} [${"#".repeat(done)}${" ".repeat(width - done)}] ${e.cell}/${e.cells}`);
+    if (e.cell === e.cells) write("\n");
+  };
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: Deno.args,
+    allowPositionals: true,
+    options: {
+      param: { type: "string", short: "p", multiple: true },
+      "allow-errors": { type: "boolean" },
+      timeout: { type: "string" },
+      "no-html": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const timeoutS = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeoutS !== undefined && !(timeoutS > 0)) {
+    throw new Error(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
+  }
+  const parameters = Object.fromEntries((values.param ?? []).map(parseParameter));
+  try {
+    const runs = await runNotebooks({
+      names: positionals,
+      parameters,
+      allowErrors: values["allow-errors"],
+      cellTimeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000,
+      html: !values["no-html"],
+      onProgress: progressPrinter(),
+    });
+    if (runs.length === 0) console.error("no notebooks to run");
+    for (const r of runs) {
+      const status = r.ok ? "ok" : `errors (first in cell ${r.error?.cell})`;
+      console.log(`${r.source}: ${status}, ${(r.durationMs / 1000).toFixed(1)} s`);
+      console.log(`  wrote ${r.notebook}`);
+      if (r.html) console.log(`  wrote ${r.html}`);
+    }
+    return runs.every((r) => r.ok) ? 0 : 1;
+  } catch (err) {
+    if (!(err instanceof NotebookFailure)) throw err;
+    const failed = err.runs[err.runs.length - 1];
+    console.error(`\n${err.message}`);
+    console.error(`wrote ${failed.notebook}${failed.html ? ` and ${failed.html}` : ""}`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main());
+  } catch (err) {
+    console.error(`notebooks: ${(err as Error).message}\n${USAGE}`);
+    Deno.exit(2);
+  }
+}
