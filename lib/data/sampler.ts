@@ -1,0 +1,254 @@
+/**
+ * Random training batches from a LiTS-layout dataset, reproducible from a
+ * seed and resumable from a saved state.
+ *
+ * Memory: only a pool of `cacheCases` cases is resident, and of each only its
+ * selected slices, preprocessed (inputs at `inputSize`, labels at
+ * `sliceSize`); the volumes themselves are dropped after preprocessing.
+ * Each sample picks a resident case, then one of its selected slices, both
+ * uniformly. When the dataset has more cases than the pool holds, every
+ * `swapEvery` samples the oldest resident case is replaced by a random
+ * non-resident one, so all cases are visited over an epoch without reloading
+ * a volume for every slice.
+ *
+ * Loading is synchronous (files are read and gunzipped with sync calls), so
+ * `next` is synchronous and needs no `prepare` step; the first `next` (and a
+ * swap) pays for reading a case.
+ *
+ * @example
+ * ```ts
+ * const sampler = createSampler({ cases: split.train, data: cfg.data, task: "liver", seed: 1 });
+ * const { images, labels, weights } = sampler.next(3); // caller disposes
+ * const saved = sampler.state(); // JSON-safe; sampler.restore(saved) resumes exactly
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import type { DataConfig, Task } from "../config/experiment.ts";
+import type { CaseEntry } from "./dataset.ts";
+import { isGzip, parseNifti } from "./nifti_read.ts";
+import { NiftiError } from "./nifti_error.ts";
+import { labelSlice, sliceInput, windowStats } from "./preprocess.ts";
+import { createRng, type RngState } from "./prng.ts";
+import { checkLabels, checkSameGrid, LITS_LABELS } from "./segmentation.ts";
+import { selectSlices } from "./slice_selection.ts";
+import type { Volume } from "./volume.ts";
+import { weightMap } from "./weight_map.ts";
+
+/** One batch; the caller disposes the tensors. */
+export interface Batch {
+  /** [B, inputSize, inputSize, windows.length]. */
+  images: tf.Tensor4D;
+  /** [B, sliceSize, sliceSize, 2]: one-hot (background, target). */
+  labels: tf.Tensor4D;
+  /** [B, sliceSize, sliceSize]: per-pixel loss weights. */
+  weights: tf.Tensor3D;
+}
+
+/** Everything needed to continue the exact same sequence of batches (JSON-safe). */
+export interface SamplerState {
+  rng: RngState;
+  /** Indices (into `cases`) of the resident pool, oldest first. */
+  resident: number[];
+  /** Samples drawn since the last swap. */
+  sinceSwap: number;
+  /** Cases found to have no selected slice. */
+  empty: number[];
+}
+
+/** A case's volume and labels, in canonical order. */
+export interface LoadedCase {
+  volume: Volume;
+  segmentation: Volume<Uint8Array>;
+}
+
+export interface SamplerOptions {
+  cases: CaseEntry[];
+  data: DataConfig;
+  task: Task;
+  seed: number;
+  /** Cases resident at once (default 4). */
+  cacheCases?: number;
+  /** Samples between two swaps of the pool when not every case fits (default 16). */
+  swapEvery?: number;
+  /** How a case is read; default: its NIfTI files, synchronously. */
+  load?: (c: CaseEntry) => LoadedCase;
+}
+
+export interface Sampler {
+  /** A batch of `batchSize` random slices. */
+  next(batchSize: number): Batch;
+  state(): SamplerState;
+  restore(s: SamplerState): void;
+  /** Drop every cached case. */
+  dispose(): void;
+}
+
+/** A case reduced to its selected slices, preprocessed. */
+interface Prepared {
+  count: number;
+  inputs: Float32Array;
+  labels: Uint8Array;
+}
+
+function readVolumeSync(path: string): Volume {
+  let bytes: Uint8Array = readFileSync(path);
+  if (isGzip(bytes)) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (err) {
+      throw new NiftiError(path, `corrupt or truncated gzip data: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+  return parseNifti(bytes, path, { inPlace: true });
+}
+
+/** Read a case's volume and segmentation from its files, checking grid and labels. */
+export function loadCaseSync(c: CaseEntry): LoadedCase {
+  if (!c.segmentationPath) throw new Error(`case ${c.id} (${c.volumePath}) has no segmentation`);
+  const volume = readVolumeSync(c.volumePath);
+  const raw = readVolumeSync(c.segmentationPath);
+  let labels: Uint8Array;
+  if (raw.data instanceof Uint8Array) labels = raw.data;
+  else {
+    labels = new Uint8Array(raw.data.length);
+    for (let i = 0; i < labels.length; i++) {
+      const v = raw.data[i];
+      if (!(Number.isInteger(v) && v >= 0 && v <= 255)) {
+        throw new NiftiError(c.segmentationPath, `not a label image: value ${v} at voxel ${i}`);
+      }
+      labels[i] = v;
+    }
+  }
+  const segmentation: Volume<Uint8Array> = { ...raw, data: labels };
+  checkSameGrid(segmentation, volume, c.segmentationPath);
+  checkLabels(segmentation, LITS_LABELS, c.segmentationPath);
+  return { volume, segmentation };
+}
+
+/** Preprocess the selected slices of one case. */
+function prepare(loaded: LoadedCase, data: DataConfig): Prepared {
+  const { volume, segmentation } = loaded;
+  const zs = selectSlices(segmentation, data.selectBy, data.sliceMargin);
+  const stats = data.windows.map((w) => windowStats(volume, w));
+  const inLen = data.inputSize * data.inputSize * data.windows.length;
+  const labLen = data.sliceSize * data.sliceSize;
+  const inputs = new Float32Array(zs.length * inLen);
+  const labels = new Uint8Array(zs.length * labLen);
+  zs.forEach((z, k) => {
+    const x = sliceInput(volume, z, data.windows, stats, data.inputSize, {
+      histogramEqualize: data.histogramEqualize,
+    });
+    inputs.set(x, k * inLen);
+    labels.set(labelSlice(segmentation, z, data.sliceSize), k * labLen);
+  });
+  return { count: zs.length, inputs, labels };
+}
+
+/** A seeded, resumable batch sampler over `opts.cases` (see the module doc). */
+export function createSampler(opts: SamplerOptions): Sampler {
+  const { cases, data, task } = opts;
+  if (cases.length === 0) throw new Error("sampler: no cases");
+  const poolSize = Math.max(1, Math.min(opts.cacheCases ?? 4, cases.length));
+  const swapEvery = opts.swapEvery ?? 16;
+  const load = opts.load ?? loadCaseSync;
+  const rng = createRng(opts.seed);
+  let resident: number[] = [];
+  let empty = new Set<number>();
+  let sinceSwap = 0;
+  const cache = new Map<number, Prepared>();
+
+  const prepared = (i: number): Prepared => {
+    let p = cache.get(i);
+    if (!p) {
+      p = prepare(load(cases[i]), data);
+      cache.set(i, p);
+    }
+    return p;
+  };
+  const candidates = (): number[] =>
+    cases.map((_, i) => i).filter((i) => !resident.includes(i) && !empty.has(i));
+
+  /** Add a random non-resident case with selected slices to the pool; false when none is left. */
+  const admit = (): boolean => {
+    for (;;) {
+      const free = candidates();
+      if (free.length === 0) return false;
+      const i = free[rng.int(0, free.length - 1)];
+      if (prepared(i).count > 0) {
+        resident.push(i);
+        return true;
+      }
+      cache.delete(i);
+      empty.add(i);
+    }
+  };
+
+  const fill = (): void => {
+    while (resident.length < poolSize && admit());
+    if (resident.length === 0) {
+      throw new Error(
+        `sampler: none of the ${cases.length} cases has a slice with ${data.selectBy} ` +
+          `(first: ${cases[0].segmentationPath ?? cases[0].volumePath})`,
+      );
+    }
+  };
+
+  const next = (batchSize: number): Batch => {
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
+    }
+    fill();
+    const S = data.sliceSize, I = data.inputSize, C = data.windows.length;
+    const inLen = I * I * C, labLen = S * S;
+    const images = new Float32Array(batchSize * inLen);
+    const onehot = new Float32Array(batchSize * labLen * 2);
+    const weights = new Float32Array(batchSize * labLen);
+    for (let b = 0; b < batchSize; b++) {
+      const p = prepared(resident[rng.int(0, resident.length - 1)]);
+      const s = rng.int(0, p.count - 1);
+      images.set(p.inputs.subarray(s * inLen, (s + 1) * inLen), b * inLen);
+      const lab = p.labels.subarray(s * labLen, (s + 1) * labLen);
+      for (let k = 0; k < labLen; k++) {
+        const t = task === "liver" ? lab[k] >= 1 : lab[k] === 2;
+        onehot[2 * (b * labLen + k) + (t ? 1 : 0)] = 1;
+      }
+      weights.set(weightMap(lab, S, S, data.weights, task), b * labLen);
+      if (++sinceSwap >= swapEvery && candidates().length > 0) {
+        sinceSwap = 0;
+        cache.delete(resident.shift()!);
+        fill();
+      }
+    }
+    return {
+      images: tf.tensor4d(images, [batchSize, I, I, C]),
+      labels: tf.tensor4d(onehot, [batchSize, S, S, 2]),
+      weights: tf.tensor3d(weights, [batchSize, S, S]),
+    };
+  };
+
+  return {
+    next,
+    state: () => ({ rng: rng.state(), resident: [...resident], sinceSwap, empty: [...empty] }),
+    restore: (s) => {
+      const bad = (i: unknown) =>
+        !Number.isInteger(i) || (i as number) < 0 || (i as number) >= cases.length;
+      if (
+        !s || !Array.isArray(s.resident) || s.resident.some(bad) || !Array.isArray(s.empty) ||
+        s.empty.some(bad)
+      ) {
+        throw new Error(`sampler: invalid state for ${cases.length} cases: ${JSON.stringify(s)}`);
+      }
+      rng.restore(s.rng);
+      resident = [...s.resident];
+      empty = new Set(s.empty);
+      sinceSwap = s.sinceSwap;
+      for (const i of [...cache.keys()]) if (!resident.includes(i)) cache.delete(i);
+    },
+    dispose: () => cache.clear(),
+  };
+}

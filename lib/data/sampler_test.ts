@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import type { DataConfig } from "../config/experiment.ts";
+import { type CaseEntry, indexDataset } from "./dataset.ts";
+import { type Batch, createSampler, type LoadedCase } from "./sampler.ts";
+import { writeSyntheticSet } from "./synthetic.ts";
+
+const data: DataConfig = {
+  root: "",
+  split: { seed: 1, train: 1, validation: 0, test: 0 },
+  sliceSize: 32,
+  inputSize: 16,
+  windows: [[-100, 300]],
+  histogramEqualize: false,
+  selectBy: "liver",
+  sliceMargin: 1,
+  weights: { background: 1, liver: 5, tumor: 15, contour: 25, contourRadius: 1 },
+};
+
+/** Four synthetic cases of 32x32x12 (id 2 has no tumor), written once for all tests. */
+const root = await Deno.makeTempDir();
+await writeSyntheticSet({ out: root, cases: 4, size: 32, slices: 12, seed: 5 });
+const cases = await indexDataset(root, { requireSegmentation: true });
+globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
+
+async function arrays(b: Batch): Promise<Float32Array[]> {
+  const out = await Promise.all([b.images.data(), b.labels.data(), b.weights.data()]);
+  tf.dispose([b.images, b.labels, b.weights]);
+  return out as Float32Array[];
+}
+
+Deno.test("liver batches: shapes, one-hot labels, weights and inputs in range", async () => {
+  const s = createSampler({ cases, data, task: "liver", seed: 1 });
+  const b = s.next(3);
+  assert.deepEqual(b.images.shape, [3, 16, 16, 1]);
+  assert.deepEqual(b.labels.shape, [3, 32, 32, 2]);
+  assert.deepEqual(b.weights.shape, [3, 32, 32]);
+  const [img, lab, w] = await arrays(b);
+  assert.ok(img.every((v) => v >= 0 && v <= 1));
+  for (let k = 0; k < lab.length; k += 2) assert.equal(lab[k] + lab[k + 1], 1);
+  assert.ok(w.every((v) => [1, 5, 15, 25].includes(v)));
+  // Liver-selected slices with margin 1: nearly every sampled slice holds some liver.
+  assert.ok(lab.some((v, k) => k % 2 === 1 && v === 1));
+  s.dispose();
+});
+
+Deno.test("same seed, same batches; another seed, other batches", async () => {
+  const a = createSampler({ cases, data, task: "liver", seed: 7, cacheCases: 2, swapEvery: 2 });
+  const b = createSampler({ cases, data, task: "liver", seed: 7, cacheCases: 2, swapEvery: 2 });
+  const c = createSampler({ cases, data, task: "liver", seed: 8, cacheCases: 2, swapEvery: 2 });
+  for (let i = 0; i < 3; i++) {
+    const [x, y, z] = [await arrays(a.next(2)), await arrays(b.next(2)), await arrays(c.next(2))];
+    assert.deepEqual(x, y);
+    if (i === 2) assert.notDeepEqual(x[0], z[0]);
+  }
+});
+
+Deno.test("state/restore reproduces the same batches, across pool swaps and JSON", async () => {
+  const opts = { cases, data, task: "liver" as const, cacheCases: 2, swapEvery: 3 };
+  const a = createSampler({ ...opts, seed: 3 });
+  for (let i = 0; i < 2; i++) await arrays(a.next(2));
+  const saved = JSON.parse(JSON.stringify(a.state()));
+  const want = [];
+  for (let i = 0; i < 4; i++) want.push(await arrays(a.next(2)));
+  const b = createSampler({ ...opts, seed: 99 });
+  await arrays(b.next(1)); // a different history, then the restored state
+  b.restore(saved);
+  for (let i = 0; i < 4; i++) assert.deepEqual(await arrays(b.next(2)), want[i]);
+  assert.throws(() => b.restore({ ...saved, resident: [9] }), /invalid state/);
+});
+
+Deno.test("no tensor leaks once the caller disposes its batches", async () => {
+  const s = createSampler({ cases, data, task: "liver", seed: 2, cacheCases: 1, swapEvery: 1 });
+  await arrays(s.next(2));
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 5; i++) await arrays(s.next(2));
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("tumor task: 3 windows at full size, tumor-free cases skipped", async () => {
+  const tumorData: DataConfig = {
+    ...data,
+    inputSize: 32,
+    windows: [[0, 100], [-100, 200], [-100, 400]],
+    selectBy: "tumor",
+    sliceMargin: 0,
+  };
+  const s = createSampler({ cases, data: tumorData, task: "tumor", seed: 4 });
+  const b = s.next(4);
+  assert.deepEqual(b.images.shape, [4, 32, 32, 3]);
+  const [, lab] = await arrays(b);
+  // Tumor-selected slices with margin 0 each hold tumor.
+  for (let i = 0; i < 4; i++) {
+    assert.ok(lab.subarray(i * 2048, (i + 1) * 2048).some((v, k) => k % 2 === 1 && v === 1));
+  }
+  assert.ok(s.state().empty.includes(cases.findIndex((c) => c.id === 2)), "case 2 has no tumor");
+});
+
+Deno.test("exact labels and weights of a hand-drawn case (liver target includes tumor)", async () => {
+  // 4x4x3: only slice 1 has labels; a 2x2 liver block with one tumor pixel.
+  const seg = new Uint8Array(48);
+  seg.set([0, 0, 0, 0, 0, 1, 2, 0, 0, 1, 1, 0, 0, 0, 0, 0], 16);
+  const volume = new Int16Array(48).fill(-1000);
+  volume.set([0, 0, 0, 0, 0, 100, 50, 0, 0, 100, 100, 0, 0, 0, 0, 0], 16);
+  const geo = {
+    shape: [4, 4, 3] as [number, number, number],
+    spacing: [1, 1, 1] as [number, number, number],
+    affine: [],
+  };
+  const loaded: LoadedCase = {
+    volume: { data: volume, ...geo },
+    segmentation: { data: seg, ...geo },
+  };
+  const entry: CaseEntry = { id: 0, volumePath: "v", segmentationPath: "s", ...geo };
+  const cfg: DataConfig = {
+    ...data,
+    sliceSize: 4,
+    inputSize: 4,
+    sliceMargin: 0,
+    weights: { ...data.weights, contourRadius: 0 },
+  };
+  const s = createSampler({
+    cases: [entry],
+    data: cfg,
+    task: "liver",
+    seed: 1,
+    load: () => loaded,
+  });
+  const [img, lab, w] = await arrays(s.next(1));
+  // Window [-100, 300] over the volume: lo = -100, hi = 100 -> (v + 100) / 200.
+  assert.deepEqual(Array.from(img), [
+    0.5,
+    0.5,
+    0.5,
+    0.5,
+    0.5,
+    1,
+    0.75,
+    0.5,
+    0.5,
+    1,
+    1,
+    0.5,
+    0.5,
+    0.5,
+    0.5,
+    0.5,
+  ]);
+  const target = Array.from({ length: 16 }, (_, k) => lab[2 * k + 1]);
+  assert.deepEqual(target, [0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0]);
+  assert.deepEqual(Array.from(w), [1, 1, 1, 1, 1, 25, 25, 1, 1, 25, 25, 1, 1, 1, 1, 1]);
+});
