@@ -1,8 +1,9 @@
 /**
  * Benchmark: load and preprocess one 512x512x200 int16 `.nii.gz` CT volume
  * (read, window [-100, 300], min-max normalise over the volume, 2x2 area
- * down-sampling of every axial slice to 256x256), here and with nibabel +
- * numpy (`bench/load_volume.py`, run with `/usr/bin/python3`) in the same run.
+ * down-sampling of every axial slice to 256x256; `lib/data/preprocess.ts`),
+ * here and with nibabel + numpy (`bench/load_volume.py`, run with
+ * `/usr/bin/python3`) in the same run; the two results' checksums must agree.
  *
  * The input is synthetic (a noisy body ellipse with bone in air, stored in
  * RAS order like nibabel's and TotalSegmentator's outputs, so the reader pays
@@ -15,13 +16,15 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import type { HUWindow } from "../lib/config/experiment.ts";
 import { readNifti } from "../lib/data/nifti_read.ts";
+import { sliceInput, windowStats } from "../lib/data/preprocess.ts";
 import { writeNifti } from "../lib/data/nifti_write.ts";
 import type { Vec3, Volume } from "../lib/data/volume.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SHAPE: Vec3 = [512, 512, 200];
-const WINDOW: [number, number] = [-100, 300];
+const WINDOW: HUWindow = [-100, 300];
 const INPUT = join(HERE, "out", `ct_${SHAPE.join("x")}_int16_ras.nii.gz`);
 
 /** Deterministic CT-like int16 volume (file written in RAS order). */
@@ -64,39 +67,12 @@ async function ensureInput(path: string): Promise<void> {
   });
 }
 
-/**
- * Local minimal preprocessing (lib/data/preprocess.ts did not exist when this
- * was written): window, min-max over the volume, 2x2 area down-sampling.
- * min/max of the windowed volume are the window-clamped raw min/max, so one
- * pass finds them and a second pass clamps, averages and normalises.
- */
-export function preprocessLiver(vol: Volume, window: [number, number]): Float32Array {
-  const d = vol.data;
-  let min = Infinity, max = -Infinity;
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i];
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const [wlo, whi] = window;
-  const lo = Math.min(Math.max(min, wlo), whi);
-  const hi = Math.min(Math.max(max, wlo), whi);
-  const scale = hi > lo ? 1 / (4 * (hi - lo)) : 0;
-  const [nx, ny, nz] = vol.shape;
-  const ox = nx >> 1, oy = ny >> 1;
-  const out = new Float32Array(ox * oy * nz);
-  const clamp = (v: number) => (v < wlo ? wlo : v > whi ? whi : v);
-  let o = 0;
-  for (let z = 0; z < nz; z++) {
-    for (let y = 0; y < oy; y++) {
-      let r0 = z * nx * ny + 2 * y * nx;
-      let r1 = r0 + nx;
-      for (let x = 0; x < ox; x++, r0 += 2, r1 += 2) {
-        const sum = clamp(d[r0]) + clamp(d[r0 + 1]) + clamp(d[r1]) + clamp(d[r1 + 1]);
-        out[o++] = (sum - 4 * lo) * scale;
-      }
-    }
-  }
+/** The liver model's input: every axial slice windowed, min-max normalised over the volume, 256x256. */
+export function preprocessLiver(vol: Volume, window: HUWindow, size = 256): Float32Array {
+  const stats = [windowStats(vol, window)];
+  const n = size * size;
+  const out = new Float32Array(n * vol.shape[2]);
+  for (let z = 0; z < vol.shape[2]; z++) out.set(sliceInput(vol, z, [window], stats, size), z * n);
   return out;
 }
 
