@@ -1,0 +1,130 @@
+/**
+ * The two-stage cascade (method.md "Post-processing and cascade"): the liver
+ * model on every axial slice (windowed, normalised, resized to its input
+ * size), its foreground probability resized back to full resolution and
+ * thresholded, the 3D liver post-processing; then the tumor model on the
+ * slices of the liver's z-range, tumor outside the liver removed. Labels
+ * 0/1/2 as LiTS. Slices go through the models in batches and only uint8
+ * masks are kept, so any slice count fits.
+ *
+ * @example
+ * ```ts
+ * const liver = await loadRun("results/runs/liver/20261126-1200");
+ * const tumor = await loadRun("results/runs/tumor/20261126-1300");
+ * const labels = await predictVolume(await readNifti("volume-3.nii.gz"), liver, tumor);
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ExperimentConfig, PostprocessConfig } from "../config/experiment.ts";
+import { resizeBilinear, sliceInput, windowStats } from "../data/preprocess.ts";
+import type { Volume } from "../data/volume.ts";
+import { type BinaryMask, boundingBox } from "./mask.ts";
+import { maskByLiver, postprocessLiver } from "./postprocess.ts";
+
+/** A trained model of the cascade with the config it was trained under. */
+export interface CascadeModel {
+  config: ExperimentConfig;
+  model: tf.LayersModel;
+}
+
+export interface PredictOptions {
+  /** Slices per forward pass (default 4). */
+  batchSize?: number;
+  /** Foreground probability above which a voxel is liver / tumor (default 0.5). */
+  threshold?: number;
+  /** Liver post-processing (default: the liver run's `postprocess`). */
+  postprocess?: PostprocessConfig;
+  /** Called after each batch of slices. */
+  onProgress?: (stage: "liver" | "tumor", done: number, total: number) => void;
+}
+
+/** Foreground class of both models' softmax output (background 0). */
+const FOREGROUND = 1;
+
+/**
+ * Run `m` on slices `zs` of `vol` and set `out[z]` (nx*ny voxels) to 1 where
+ * the foreground probability, resized to nx x ny, exceeds `threshold`.
+ */
+async function segmentSlices(
+  vol: Volume,
+  zs: number[],
+  m: CascadeModel,
+  out: Uint8Array,
+  opts: Required<Pick<PredictOptions, "batchSize" | "threshold">> & PredictOptions,
+  stage: "liver" | "tumor",
+): Promise<void> {
+  const { data } = m.config;
+  const [nx, ny] = vol.shape;
+  const size = data.inputSize, ch = data.windows.length;
+  const inShape = m.model.inputs[0].shape;
+  if (inShape[1] !== size || inShape[2] !== size || inShape[3] !== ch) {
+    throw new Error(
+      `${m.config.name}: model input ${inShape.slice(1).join("x")} != config ${size}x${size}x${ch}`,
+    );
+  }
+  const stats = data.windows.map((w) => windowStats(vol, w));
+  for (let b = 0; b < zs.length; b += opts.batchSize) {
+    const batch = zs.slice(b, b + opts.batchSize);
+    const input = new Float32Array(batch.length * size * size * ch);
+    batch.forEach((z, k) => {
+      const img = sliceInput(vol, z, data.windows, stats, size, {
+        histogramEqualize: data.histogramEqualize,
+      });
+      input.set(img, k * img.length);
+    });
+    const probs = tf.tidy(() => {
+      const x = tf.tensor4d(input, [batch.length, size, size, ch]);
+      const y = m.model.predict(x) as tf.Tensor4D;
+      return y.slice([0, 0, 0, FOREGROUND], [-1, -1, -1, 1])
+        .reshape([batch.length, y.shape[1], y.shape[2]]) as tf.Tensor3D;
+    });
+    const [, oh, ow] = probs.shape;
+    const values = await probs.data() as Float32Array;
+    probs.dispose();
+    batch.forEach((z, k) => {
+      const p = resizeBilinear(values.subarray(k * oh * ow, (k + 1) * oh * ow), ow, oh, 1, nx, ny);
+      const dst = out.subarray(z * nx * ny, (z + 1) * nx * ny);
+      for (let i = 0; i < p.length; i++) dst[i] = p[i] > opts.threshold ? 1 : 0;
+    });
+    opts.onProgress?.(stage, Math.min(b + opts.batchSize, zs.length), zs.length);
+  }
+}
+
+/** Labels 0/1/2 of `vol` by the liver and tumor models; geometry (and source) of `vol`. */
+export async function predictVolume(
+  vol: Volume,
+  liver: CascadeModel,
+  tumor: CascadeModel,
+  opts: PredictOptions = {},
+): Promise<Volume<Uint8Array>> {
+  const o = { batchSize: 4, threshold: 0.5, ...opts };
+  if (!(o.batchSize >= 1)) throw new RangeError(`batchSize must be >= 1, got ${o.batchSize}`);
+  const [nx, ny, nz] = vol.shape;
+  const labels = new Uint8Array(nx * ny * nz);
+  const all = Array.from({ length: nz }, (_, z) => z);
+  await segmentSlices(vol, all, liver, labels, o, "liver");
+  const liverMask: BinaryMask = postprocessLiver(
+    { data: labels, shape: vol.shape },
+    vol.spacing,
+    o.postprocess ?? liver.config.postprocess,
+  );
+  const box = boundingBox(liverMask);
+  labels.fill(0);
+  if (box) {
+    const zs = all.slice(box.lo[2], box.hi[2]);
+    await segmentSlices(vol, zs, tumor, labels, o, "tumor");
+    maskByLiver(labels, liverMask);
+    // Tumor voxels are 1 so far: tumor -> 2, the rest of the liver -> 1.
+    for (let i = 0; i < labels.length; i++) {
+      if (liverMask.data[i]) labels[i] = labels[i] ? 2 : 1;
+    }
+  }
+  return {
+    data: labels,
+    shape: [...vol.shape],
+    spacing: [...vol.spacing],
+    affine: [...vol.affine],
+    source: vol.source,
+  };
+}

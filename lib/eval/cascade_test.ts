@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import type { ExperimentConfig, ModelConfig } from "../config/experiment.ts";
+import { readNifti } from "../data/nifti_read.ts";
+import { writeNifti } from "../data/nifti_write.ts";
+import type { Vec3, Volume } from "../data/volume.ts";
+import { buildFCDenseNet } from "../models/fc_densenet.ts";
+import { type CascadeModel, predictVolume } from "./cascade.ts";
+import { predictCases } from "./predict_cases.ts";
+import { paintBall } from "./shapes.ts";
+
+await tf.setBackend("cpu");
+
+const SHAPE: Vec3 = [32, 32, 8];
+const SPACING: Vec3 = [1.5, 1.5, 3];
+
+/** HU: background -100, liver ball 300, tumor ball inside it 150, a bright speck apart. */
+function phantom(): Volume<Int16Array> {
+  const m = { data: new Uint8Array(32 * 32 * 8), shape: SHAPE };
+  paintBall(m, [14, 16, 4], [9, 9, 9], [1, 1, 3], 1);
+  paintBall(m, [12, 16, 4], 3.5, [1, 1, 1], 2);
+  paintBall(m, [29, 3, 1], 1, [1, 1, 1], 3);
+  const hu = Int16Array.from(m.data, (v) => [-100, 300, 150, 300][v]);
+  return {
+    data: hu,
+    shape: SHAPE,
+    spacing: SPACING,
+    affine: [-1.5, 0, 0, 0, 0, -1.5, 0, 0, 0, 0, 3, 0, 0, 0, 0, 1],
+  };
+}
+
+/** A 1x1 conv + softmax whose class-1 probability is sigmoid(sum_c w[c] x_c + b). */
+function linearModel(size: number, w: number[], b: number): tf.LayersModel {
+  const model = tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [size, size, w.length],
+        filters: 2,
+        kernelSize: 1,
+        activation: "softmax",
+      }),
+    ],
+  });
+  const kernel = tf.tensor4d(w.flatMap((v) => [0, v]), [1, 1, w.length, 2]);
+  const bias = tf.tensor1d([0, b]);
+  model.layers[0].setWeights([kernel, bias]);
+  tf.dispose([kernel, bias]);
+  return model;
+}
+
+function config(task: "liver" | "tumor", inputSize: number, model?: Partial<ModelConfig>) {
+  const windows: [number, number][] = task === "liver"
+    ? [[-100, 300]]
+    : [[0, 100], [-100, 200], [-100, 400]];
+  return {
+    name: task,
+    task,
+    data: {
+      inputSize,
+      windows,
+      histogramEqualize: false,
+      split: { train: [], validation: [], test: [0] },
+    },
+    model,
+    postprocess: { erosionRadius: 0, dilationRadius: 0, anisotropic: false },
+  } as unknown as ExperimentConfig;
+}
+
+Deno.test("cascade with known linear models: liver, tumor inside it, speck removed", async () => {
+  const vol = phantom();
+  // Liver: window [-100,300] normalised > 0.5, i.e. HU > 100: liver, tumor and speck.
+  const liver: CascadeModel = { config: config("liver", 32), model: linearModel(32, [20], -10) };
+  // Tumor: window [-100,200] normalised < 0.9 (HU < 170): tumor HU 150 (and background).
+  const tumor: CascadeModel = {
+    config: config("tumor", 32),
+    model: linearModel(32, [0, -20, 0], 18),
+  };
+  const stages: string[] = [];
+  const out = await predictVolume(vol, liver, tumor, {
+    batchSize: 3,
+    onProgress: (s, done, total) => stages.push(`${s} ${done}/${total}`),
+  });
+  const want = Uint8Array.from(vol.data, (v) => (v === 300 ? 1 : v === 150 ? 2 : 0));
+  // The speck (a 7-voxel cross around (29, 3, 1)) is not the largest component.
+  for (let i = 0; i < want.length; i++) if (i % 32 >= 27 && (i >> 5) % 32 <= 5) want[i] = 0;
+  assert.deepEqual(out.data, want);
+  assert.deepEqual(out.shape, SHAPE);
+  assert.deepEqual(out.spacing, SPACING);
+  assert.deepEqual(stages.slice(0, 3), ["liver 3/8", "liver 6/8", "liver 8/8"]);
+  assert.ok(stages.at(-1)!.startsWith("tumor "));
+  liver.model.dispose();
+  tumor.model.dispose();
+});
+
+Deno.test("cascade with untrained FC-DenseNets: SBU output, labels 0/1/2, file geometry", async () => {
+  const mcfg: ModelConfig = {
+    inputChannels: 1,
+    classes: 2,
+    firstFilters: 4,
+    growthRate: 2,
+    layersPerBlock: 1,
+    poolingLevels: 1,
+    dropout: 0.2,
+    activation: "elu",
+    upsampling: "bilinear",
+    sbu: true,
+    bnMomentum: 0.9,
+    bnEpsilon: 1e-3,
+  };
+  const liverCfg = config("liver", 16, mcfg);
+  const tumorCfg = config("tumor", 32, { ...mcfg, inputChannels: 3, sbu: false });
+  const liver = { config: liverCfg, model: buildFCDenseNet(liverCfg.model, 16, { seed: 1 }) };
+  const tumor = { config: tumorCfg, model: buildFCDenseNet(tumorCfg.model, 32, { seed: 2 }) };
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeNifti(join(dir, "volume-0.nii.gz"), phantom());
+    const written = await predictCases({
+      data: dir,
+      cases: "test",
+      out: join(dir, "pred"),
+      liver,
+      tumor,
+    });
+    assert.deepEqual(written, [join(dir, "pred", "prediction-0.nii.gz")]);
+    const back = await readNifti(written[0]);
+    assert.deepEqual(back.shape, SHAPE);
+    assert.deepEqual(back.spacing, SPACING);
+    assert.deepEqual(back.affine, phantom().affine);
+    assert.ok(back.data.every((v) => v === 0 || v === 1 || v === 2));
+    await assert.rejects(
+      predictCases({ data: dir, cases: [5], out: dir, liver, tumor }),
+      /no volume for case\(s\) 5/,
+    );
+  } finally {
+    liver.model.dispose();
+    tumor.model.dispose();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
