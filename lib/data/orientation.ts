@@ -130,6 +130,23 @@ export function canonicalShape(fileDims: Vec3, o: Pick<FileOrientation, "perm">)
   return [fileDims[o.perm[0]], fileDims[o.perm[1]], fileDims[o.perm[2]]];
 }
 
+/**
+ * The orientation of the file as seen from the canonical array: file axis `j`
+ * is canonical axis `perm[j]`, reversed when `flip[j]`. Turns each
+ * file -> canonical function below into its canonical -> file inverse.
+ */
+export function invertOrientation(
+  o: Pick<FileOrientation, "perm" | "flip">,
+): Pick<FileOrientation, "perm" | "flip"> {
+  const perm = [0, 0, 0] as Vec3;
+  const flip: [boolean, boolean, boolean] = [false, false, false];
+  for (let i = 0; i < 3; i++) {
+    perm[o.perm[i]] = i;
+    flip[o.perm[i]] = o.flip[i];
+  }
+  return { perm, flip };
+}
+
 /** File dims of a canonical array of shape `shape` (inverse of {@link canonicalShape}). */
 export function fileShape(shape: Vec3, o: Pick<FileOrientation, "perm">): Vec3 {
   const dims = [0, 0, 0] as Vec3;
@@ -163,18 +180,7 @@ export function fileAffineFromCanonical(
   shape: Vec3,
   o: Pick<FileOrientation, "perm" | "flip">,
 ): number[] {
-  const out = new Array(16).fill(0);
-  out[15] = 1;
-  for (let r = 0; r < 3; r++) {
-    let t = at(affine, r, 3);
-    for (let i = 0; i < 3; i++) {
-      const col = at(affine, r, i);
-      out[r * 4 + o.perm[i]] = (o.flip[i] ? -col : col) + 0;
-      if (o.flip[i]) t += (shape[i] - 1) * col;
-    }
-    out[r * 4 + 3] = t;
-  }
-  return out;
+  return canonicalAffine(affine, shape, invertOrientation(o));
 }
 
 /** File-array index steps of the three canonical axes, and the file index of canonical (0,0,0). */
@@ -228,23 +234,7 @@ export function fromCanonical(
   o: Pick<FileOrientation, "perm" | "flip">,
   dst: VoxelArray,
 ): void {
-  const { shape: [nx, ny, nz], step: [sx, sy, sz], start } = walk(fileDims, o);
-  let c = 0;
-  for (let z = 0; z < nz; z++) {
-    for (let y = 0; y < ny; y++) {
-      const base = start + z * sz + y * sy;
-      if (sx === 1) {
-        dst.set(src.subarray(c, c + nx), base);
-        c += nx;
-      } else if (sx === -1) {
-        dst.set(src.subarray(c, c + nx), base - nx + 1);
-        dst.subarray(base - nx + 1, base + 1).reverse();
-        c += nx;
-      } else {
-        for (let x = 0, s = base; x < nx; x++, s += sx) dst[s] = src[c++];
-      }
-    }
-  }
+  toCanonical(src, canonicalShape(fileDims, o), invertOrientation(o), dst);
 }
 
 /**
