@@ -29,23 +29,34 @@ export function squaredDistanceToFeatures(
   const out = new Float32Array(nx * ny * nz);
   rowPass(features.data, out, nx, ny * nz, spacing[0], invert);
   const n = Math.max(nx, ny, nz);
-  const scratch = {
+  const scratch: Scratch = {
+    block: new Float64Array(BLOCK * n),
     f: new Float64Array(n),
     d: new Float64Array(n),
     v: new Int32Array(n),
     z: new Float64Array(n + 1),
   };
-  // y pass: lines of ny voxels with stride nx, one per (x, z).
+  // y pass: lines of ny voxels with stride nx, BLOCK neighbouring x at a time per z.
   for (let z = 0; z < nz; z++) {
-    for (let x = 0; x < nx; x++) stridedLine(out, x + z * nx * ny, nx, ny, spacing[1], scratch);
+    for (let x = 0; x < nx; x += BLOCK) {
+      linesPass(out, x + z * nx * ny, Math.min(BLOCK, nx - x), nx, ny, spacing[1], scratch);
+    }
   }
-  // z pass: stride nx*ny, one per (x, y).
+  // z pass: stride nx*ny, BLOCK neighbouring voxels of a plane at a time.
   const plane = nx * ny;
   if (nz > 1) {
-    for (let i = 0; i < plane; i++) stridedLine(out, i, plane, nz, spacing[2], scratch);
+    for (let i = 0; i < plane; i += BLOCK) {
+      linesPass(out, i, Math.min(BLOCK, plane - i), plane, nz, spacing[2], scratch);
+    }
   }
   return out;
 }
+
+/**
+ * Lines processed together: neighbouring lines share cache lines, so reading
+ * them as a block turns strided misses into contiguous reads.
+ */
+const BLOCK = 16;
 
 /** First axis from the binary mask directly: two scans per row give the 1D distance. */
 function rowPass(
@@ -74,29 +85,43 @@ function rowPass(
 }
 
 interface Scratch {
+  block: Float64Array;
   f: Float64Array;
   d: Float64Array;
   v: Int32Array;
   z: Float64Array;
 }
 
-/** In-place 1D lower-envelope pass over one strided line of `a`. */
-function stridedLine(
+/**
+ * In-place 1D lower-envelope pass over `count` lines of `a`: line j starts at
+ * `start + j` and has `n` voxels `stride` apart.
+ */
+function linesPass(
   a: Float32Array,
   start: number,
+  count: number,
   stride: number,
   n: number,
   s: number,
-  { f, d, v, z }: Scratch,
+  { block, f, d, v, z }: Scratch,
 ): void {
-  let any = false;
   for (let i = 0, j = start; i < n; i++, j += stride) {
-    f[i] = a[j];
-    if (f[i] !== Infinity) any = true;
+    for (let k = 0; k < count; k++) block[k * n + i] = a[j + k];
   }
-  if (!any) return;
-  envelope(f, d, v, z, n, s);
-  for (let i = 0, j = start; i < n; i++, j += stride) a[j] = d[i];
+  for (let k = 0; k < count; k++) {
+    const base = k * n;
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      f[i] = block[base + i];
+      if (f[i] !== Infinity) any = true;
+    }
+    if (!any) continue;
+    envelope(f, d, v, z, n, s);
+    for (let i = 0; i < n; i++) block[base + i] = d[i];
+  }
+  for (let i = 0, j = start; i < n; i++, j += stride) {
+    for (let k = 0; k < count; k++) a[j + k] = block[k * n + i];
+  }
 }
 
 /**

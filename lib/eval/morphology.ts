@@ -31,8 +31,8 @@ function radius2(r: number): number {
   return r * r * (1 + 1e-6) + 1e-9;
 }
 
-/** Voxels per axis a ball of radius `r` mm reaches with this spacing. */
-function reach(r: number, spacing: Vec3): Vec3 {
+/** Voxels per axis a ball of radius `r` (in the units of `spacing`) reaches. */
+export function ballReach(r: number, spacing: Vec3): Vec3 {
   return spacing.map((s) => Math.floor(r / s + 1e-9)) as Vec3;
 }
 
@@ -51,7 +51,7 @@ export function dilateBall(mask: BinaryMask, r: number, spacing: Vec3 = [1, 1, 1
   const out: BinaryMask = { data: new Uint8Array(voxelCount(mask.shape)), shape: [...mask.shape] };
   const bb = boundingBox(mask);
   if (!bb) return out;
-  const box = growBox(bb, reach(r, spacing), mask.shape);
+  const box = growBox(bb, ballReach(r, spacing), mask.shape);
   const part = cropMask(mask, box);
   const d2 = squaredDistanceToFeatures(part, spacing);
   const r2 = radius2(r);

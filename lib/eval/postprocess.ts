@@ -13,8 +13,8 @@
 import type { Vec3 } from "../data/volume.ts";
 import type { PostprocessConfig } from "../config/experiment.ts";
 import { largestComponent } from "./components.ts";
-import type { BinaryMask } from "./mask.ts";
-import { dilateBall, erodeBall } from "./morphology.ts";
+import { type BinaryMask, boundingBox, checkMask, cropMask, growBox, pasteMask } from "./mask.ts";
+import { ballReach, dilateBall, erodeBall } from "./morphology.ts";
 
 /**
  * Erosion -> largest 26-connected component -> dilation. Radii are voxels, or
@@ -25,10 +25,21 @@ export function postprocessLiver(
   spacing: Vec3,
   cfg: PostprocessConfig,
 ): BinaryMask {
+  checkMask(mask, "liver mask");
   const s: Vec3 = cfg.anisotropic ? spacing : [1, 1, 1];
-  const eroded = cfg.erosionRadius > 0 ? erodeBall(mask, cfg.erosionRadius, s) : mask;
+  const out: BinaryMask = { data: new Uint8Array(mask.data.length), shape: [...mask.shape] };
+  const bb = boundingBox(mask);
+  if (!bb) return out;
+  // Work in the mask's box grown by the dilation's reach (+1 of background for the erosion);
+  // voxels beyond the array are 0 in the crop, as the full-size operations would see them.
+  const margin = ballReach(cfg.dilationRadius, s).map((m) => m + 1) as Vec3;
+  const box = growBox(bb, margin);
+  const part = cropMask(mask, box);
+  const eroded = cfg.erosionRadius > 0 ? erodeBall(part, cfg.erosionRadius, s) : part;
   const largest = largestComponent(eroded, 26);
-  return cfg.dilationRadius > 0 ? dilateBall(largest, cfg.dilationRadius, s) : largest;
+  const dilated = cfg.dilationRadius > 0 ? dilateBall(largest, cfg.dilationRadius, s) : largest;
+  pasteMask(dilated, box, out);
+  return out;
 }
 
 /** Set `labels` to 0 wherever `liver` is 0 (in place); returns `labels`. */
