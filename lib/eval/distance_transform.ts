@@ -30,8 +30,7 @@ export function squaredDistanceToFeatures(
   rowPass(features.data, out, nx, ny * nz, spacing[0], invert);
   const n = Math.max(nx, ny, nz);
   const scratch: Scratch = {
-    block: new Float64Array(BLOCK * n),
-    f: new Float64Array(n),
+    block: new Float32Array(BLOCK * n),
     d: new Float64Array(n),
     v: new Int32Array(n),
     z: new Float64Array(n + 1),
@@ -85,8 +84,7 @@ function rowPass(
 }
 
 interface Scratch {
-  block: Float64Array;
-  f: Float64Array;
+  block: Float32Array;
   d: Float64Array;
   v: Int32Array;
   z: Float64Array;
@@ -103,7 +101,7 @@ function linesPass(
   stride: number,
   n: number,
   s: number,
-  { block, f, d, v, z }: Scratch,
+  { block, d, v, z }: Scratch,
 ): void {
   for (let i = 0, j = start; i < n; i++, j += stride) {
     for (let k = 0; k < count; k++) block[k * n + i] = a[j + k];
@@ -112,11 +110,13 @@ function linesPass(
     const base = k * n;
     let any = false;
     for (let i = 0; i < n; i++) {
-      f[i] = block[base + i];
-      if (f[i] !== Infinity) any = true;
+      if (block[base + i] !== Infinity) {
+        any = true;
+        break;
+      }
     }
     if (!any) continue;
-    envelope(f, d, v, z, n, s);
+    envelope(block, base, d, v, z, n, s);
     for (let i = 0; i < n; i++) block[base + i] = d[i];
   }
   for (let i = 0, j = start; i < n; i++, j += stride) {
@@ -125,11 +125,12 @@ function linesPass(
 }
 
 /**
- * d[q] = min_p (s (q - p))^2 + f[p] over the finite f[p]: the lower envelope
- * of parabolas rooted at positions p*s.
+ * d[q] = min_p (s (q - p))^2 + f[base + p] over the finite f: the lower
+ * envelope of parabolas rooted at positions p*s.
  */
 function envelope(
-  f: Float64Array,
+  f: Float32Array,
+  base: number,
   d: Float64Array,
   v: Int32Array,
   z: Float64Array,
@@ -138,7 +139,7 @@ function envelope(
 ): void {
   let k = -1;
   for (let q = 0; q < n; q++) {
-    const fq = f[q];
+    const fq = f[base + q];
     if (fq === Infinity) continue;
     const pq = q * s;
     const aq = fq + pq * pq;
@@ -146,7 +147,7 @@ function envelope(
     while (k >= 0) {
       const p = v[k];
       const pp = p * s;
-      cross = (aq - (f[p] + pp * pp)) / (2 * (pq - pp));
+      cross = (aq - (f[base + p] + pp * pp)) / (2 * (pq - pp));
       if (cross <= z[k]) k--;
       else break;
     }
@@ -159,6 +160,6 @@ function envelope(
     const pq = q * s;
     while (j < k && z[j + 1] < pq) j++;
     const dp = pq - v[j] * s;
-    d[q] = dp * dp + f[v[j]];
+    d[q] = dp * dp + f[base + v[j]];
   }
 }
