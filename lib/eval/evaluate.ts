@@ -12,7 +12,7 @@
  * ```
  * @module
  */
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { readNifti } from "../data/nifti_read.ts";
 import type { Vec3, Volume } from "../data/volume.ts";
 import { writeTextAtomic } from "../util/atomic.ts";
@@ -242,7 +242,7 @@ export interface EvaluateOptions {
   allowMissing?: boolean;
   /** Only these case ids. */
   ids?: string[];
-  /** Name of the data set, carried into the tables. */
+  /** Name of the data set, carried into the tables (default: the references folder's name). */
   dataset?: string;
   /** Called after each case. */
   onCase?: (done: number, total: number, c: CaseMetrics) => void;
@@ -296,7 +296,7 @@ export async function evaluateFolders(
     opts.onCase?.(cases.length, ids.length, c);
   }
   return aggregate(cases, {
-    dataset: opts.dataset,
+    dataset: opts.dataset ?? basename(resolve(refDir)),
     predictions: predDir,
     references: refDir,
     skipped,

@@ -90,6 +90,7 @@ Deno.test("evaluateFolders: a missing case is an error naming it unless allowMis
     );
     const ev = await evaluateFolders(join(dir, "pred"), join(dir, "ref"), { allowMissing: true });
     assert.deepEqual(ev.skipped.map((s) => s.id), ["3"]);
+    assert.equal(ev.dataset, "ref", "named after the references folder by default");
     assert.equal(ev.caseCount, 2);
   } finally {
     await Deno.remove(dir, { recursive: true });
