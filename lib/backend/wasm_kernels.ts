@@ -6,6 +6,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+// Registers the stock wasm kernels first, so that ours replace them and not the reverse.
+import "@tensorflow/tfjs-backend-wasm";
 import { convGradKernels } from "./conv_grad_kernels.ts";
 import { maxPoolGradKernel } from "./maxpool_grad_kernel.ts";
 import { registerBatchNormGrad } from "./batchnorm_grad.ts";
