@@ -22,7 +22,7 @@ Deno.test("initBackend('cpu') switches to cpu", async () => {
 });
 
 Deno.test("initBackend('tensorflow') explains that tfjs-node is missing", async () => {
-  await assert.rejects(initBackend("tensorflow"), /tfjs-node is not installed/);
+  await assert.rejects(initBackend("tensorflow"), /nor @tensorflow\/tfjs-node is installed/);
 });
 
 Deno.test("software WebGPU adapters are recognised", () => {
