@@ -3,8 +3,9 @@
  * `deno jupyter --kernel --conn <file>` itself, so no kernel spec needs to be
  * installed. (For Jupyter Lab, install the spec once with `deno jupyter --install`.)
  *
- * Shell and control use DEALER sockets, iopub a SUBSCRIBER; every message is
- * signed with HMAC-SHA256 using the key of the connection file.
+ * Shell and control use DEALER sockets, iopub a SUB socket (our own ZMTP client,
+ * see zmtp.ts); every message is signed with HMAC-SHA256 using the key of the
+ * connection file.
  *
  * @example
  * ```ts
@@ -18,8 +19,8 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { join } from "node:path";
-import * as zmq from "zeromq";
 import { deserialize, type Message, newMessage, serialize } from "./protocol.ts";
+import { connectZmtp, type ZmtpSocket } from "./zmtp.ts";
 
 /** The JSON connection file a kernel is started with. */
 export interface ConnectionInfo {
@@ -90,6 +91,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, message: string)
 }
 
 const LOG_LIMIT = 8192;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Start a Deno kernel in `options.cwd` and wait until it answers. */
 export async function startKernel(options: KernelOptions): Promise<Kernel> {
@@ -127,37 +129,56 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
   const pumps = Promise.all([collect(child.stdout), collect(child.stderr)]).catch(() => {});
   const exited = child.status.then((s) => s.code);
 
-  const url = (port: number) => `tcp://${connection.ip}:${port}`;
   const session = randomUUID();
-  const sockets = {
-    shell: new zmq.Dealer({ linger: 0, routingId: `shell-${session}` }),
-    control: new zmq.Dealer({ linger: 0, routingId: `control-${session}` }),
+  // The kernel binds its ports a moment after it starts: retry until it listens.
+  const connectWhenUp = async (port: number, type: "DEALER" | "SUB"): Promise<ZmtpSocket> => {
+    const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+    while (true) {
+      try {
+        return await connectZmtp(connection.ip, port, type);
+      } catch (err) {
+        const exitedEarly = await Promise.race([
+          exited.then(() => true),
+          sleep(100).then(() => false),
+        ]);
+        if (exitedEarly || Date.now() > deadline) {
+          try {
+            child.kill("SIGKILL");
+          } catch { /* already gone */ }
+          await exited;
+          await pumps;
+          await Deno.remove(dir, { recursive: true }).catch(() => {});
+          throw new Error(
+            `Deno kernel did not accept connections on port ${port} (${
+              (err as Error).message
+            }):\n${logText}`,
+          );
+        }
+      }
+    }
   };
-  const iopub = new zmq.Subscriber({ linger: 0 });
-  sockets.shell.connect(url(shell_port));
-  sockets.control.connect(url(control_port));
-  iopub.connect(url(iopub_port));
-  iopub.subscribe();
+  const [shell, control, iopub] = await Promise.all([
+    connectWhenUp(shell_port, "DEALER"),
+    connectWhenUp(control_port, "DEALER"),
+    connectWhenUp(iopub_port, "SUB"),
+  ]);
+  const sockets = { shell, control };
 
   const pending = new Map<string, (msg: Message) => void>();
   const handlers: ((msg: Message) => void)[] = [];
   let lastIopub = 0;
   let closed = false;
 
-  const readLoop = async (socket: zmq.Dealer | zmq.Subscriber, onMessage: (m: Message) => void) => {
-    try {
-      for await (const frames of socket) {
-        let msg: Message;
-        try {
-          msg = deserialize(frames as Uint8Array[], connection.key);
-        } catch (err) {
-          console.error(`kernel: dropped a message: ${(err as Error).message}`);
-          continue;
-        }
-        onMessage(msg);
+  const readLoop = async (socket: ZmtpSocket, onMessage: (m: Message) => void) => {
+    for await (const frames of socket) {
+      let msg: Message;
+      try {
+        msg = deserialize(frames, connection.key);
+      } catch (err) {
+        console.error(`kernel: dropped a message: ${(err as Error).message}`);
+        continue;
       }
-    } catch (err) {
-      if (!closed) console.error(`kernel: socket closed: ${(err as Error).message}`);
+      onMessage(msg);
     }
   };
   const onReply = (msg: Message) => {
@@ -179,7 +200,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
   const send: Kernel["send"] = (channel, msgType, content) => {
     const msg = newMessage(msgType, content, session);
     const reply = new Promise<Message>((resolve) => pending.set(msg.header.msg_id, resolve));
-    sockets[channel].send(serialize(msg, connection.key)).catch((err) => {
+    sockets[channel].send(serialize(msg, connection.key)).catch((err: Error) => {
       console.error(`kernel: could not send ${msgType}: ${err.message}`);
     });
     return { msgId: msg.header.msg_id, reply };
@@ -187,8 +208,8 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
 
   const close = async () => {
     closed = true;
-    sockets.shell.close();
-    sockets.control.close();
+    shell.close();
+    control.close();
     iopub.close();
     await Promise.all(loops);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
