@@ -224,8 +224,12 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     log: () => logText,
     async shutdown() {
       if (closed) return;
-      const { reply } = send("control", "shutdown_request", { restart: false });
-      const stopped = await withTimeout(Promise.race([reply, exited]), 3000, "no reply")
+      const running = await Promise.race([exited.then(() => false), sleep(0).then(() => true)]);
+      const stopped = !running || await withTimeout(
+        Promise.race([send("control", "shutdown_request", { restart: false }).reply, exited]),
+        3000,
+        "no reply",
+      )
         .then(() => withTimeout(exited, 2000, "still running"))
         .then(() => true, () => false);
       if (!stopped) {

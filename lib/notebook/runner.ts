@@ -198,7 +198,8 @@ function cellError(
 /**
  * Execute a notebook in a fresh Deno kernel and return the executed copy (the
  * input is not modified). Cells after the first failing one stay unexecuted,
- * unless `allowErrors`. A cell over its time limit always stops the run.
+ * unless `allowErrors`. A cell over its time limit, or a kernel that dies, always
+ * stops the run (the cell gets an error output saying so).
  */
 export async function executeNotebook(
   input: Notebook,
@@ -251,21 +252,23 @@ export async function executeNotebook(
           timer = setTimeout(() => r({ timeout: true }), timeout);
         }),
       ]).finally(() => clearTimeout(timer));
-      if ("exit" in outcome) {
-        throw new Error(
-          `${name}: the kernel died (exit code ${outcome.exit}) while running cell ${
-            index + 1
-          }:\n` +
-            kernel.log(),
-        );
-      }
-      if ("timeout" in outcome) {
-        kernel.send("control", "interrupt_request", {});
-        firstError ??= cellError(name, index, cell, {
-          ename: "Timeout",
-          evalue: `cell ${index + 1} ran longer than ${timeout / 1000} s`,
-          traceback: [],
-        });
+      if ("exit" in outcome || "timeout" in outcome) {
+        // The run cannot go on: record the failure in the cell itself, so the
+        // written notebook and its HTML report show it.
+        const failure = "exit" in outcome
+          ? {
+            ename: "KernelDied",
+            evalue: `the kernel exited with code ${outcome.exit}`,
+            traceback: kernel.log().trim().split("\n").slice(-20),
+          }
+          : {
+            ename: "Timeout",
+            evalue: `the cell ran longer than ${timeout / 1000} s`,
+            traceback: [],
+          };
+        if ("timeout" in outcome) kernel.send("control", "interrupt_request", {});
+        cell.outputs.push({ output_type: "error", ...failure });
+        firstError ??= cellError(name, index, cell, failure);
         break;
       }
       const content = (outcome as Message).content;

@@ -147,3 +147,31 @@ Deno.test("executeNotebook with allowErrors runs on and still reports the first 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a cell over its time limit or a dying kernel stops the run with an error output", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const nb = (code: string): Notebook => ({
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [newCodeCell(code), newCodeCell("1")],
+    });
+    const slow = await executeNotebook(nb("await new Promise((r) => setTimeout(r, 60000));"), {
+      cwd: dir,
+      cellTimeoutMs: 500,
+      allowErrors: true,
+    });
+    assert.equal(slow.error?.ename, "Timeout");
+    assert.equal(slow.error?.cell, 1);
+    const [cell, next] = codeCells(slow.notebook);
+    assert.equal(cell.outputs[0].output_type, "error");
+    assert.deepEqual([next.execution_count, next.outputs], [null, []]);
+
+    const died = await executeNotebook(nb("Deno.exit(3);"), { cwd: dir });
+    assert.equal(died.error?.ename, "KernelDied");
+    assert.match(died.error?.evalue ?? "", /exited with code 3/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
