@@ -157,11 +157,19 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
       }
     }
   };
-  const [shell, control, iopub] = await Promise.all([
+  const settled = await Promise.allSettled([
     connectWhenUp(shell_port, "DEALER"),
     connectWhenUp(control_port, "DEALER"),
     connectWhenUp(iopub_port, "SUB"),
   ]);
+  const failed = settled.find((s) => s.status === "rejected");
+  if (failed) {
+    for (const s of settled) if (s.status === "fulfilled") s.value.close();
+    throw failed.reason;
+  }
+  const [shell, control, iopub] = settled.map((s) =>
+    (s as PromiseFulfilledResult<ZmtpSocket>).value
+  );
   const sockets = { shell, control };
 
   const pending = new Map<string, (msg: Message) => void>();
