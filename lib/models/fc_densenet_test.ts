@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import type { ModelConfig } from "../config/experiment.ts";
 import { buildFCDenseNet, outputSize } from "./fc_densenet.ts";
-import { setDropoutStep, StepDropout } from "./step_dropout.ts";
+import { dropoutMask, setDropoutStep, StepDropout } from "./step_dropout.ts";
 
 await tf.setBackend("cpu");
 
@@ -167,4 +167,14 @@ Deno.test("dropout is active in training, keyed on (seed, step), and off in infe
   assert.deepEqual(infer(), a);
   x.dispose();
   model.dispose();
+});
+
+Deno.test("dropout masks: rate respected, values 0 or 1/(1-rate), pure in their seeds", () => {
+  const m = dropoutMask(100_000, 0.2, [1, 2, 3]);
+  const zeros = m.filter((v) => v === 0).length;
+  assert.ok(Math.abs(zeros / m.length - 0.2) < 0.01, `${zeros} zeros`);
+  assert.ok(m.every((v) => v === 0 || v === Math.fround(1 / 0.8)));
+  assert.deepEqual(dropoutMask(1000, 0.2, [1, 2, 3]), m.slice(0, 1000));
+  assert.notDeepEqual(dropoutMask(1000, 0.2, [1, 2, 4]), m.slice(0, 1000));
+  assert.ok(dropoutMask(1000, 0, [1]).every((v) => v === 1));
 });

@@ -6,7 +6,9 @@
  * every call, and without one it draws from `Math.random`, which can be neither
  * seeded nor saved. Here the training loop sets the step (the global
  * micro-batch counter) before each forward pass with {@link setDropoutStep};
- * each layer then seeds its mask with `${runSeed}:${layerSeed}:${step}`.
+ * each layer then seeds its mask with (runSeed, layerSeed, step).
+ * The mask is drawn in JS with sfc32 (about 1 ns a value; `tf.randomUniform`'s
+ * seeded alea generator was most of a CPU training step) and uploaded.
  * The random state of all dropout layers is therefore just `{ seed, step }`.
  *
  * @example
@@ -54,11 +56,8 @@ export class StepDropout extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (kwargs["training"] !== true || this.rate === 0) return x;
-    return tf.tidy(() => {
-      const seed = `${this.state.seed}:${this.layerSeed}:${this.state.step}`;
-      const keep = tf.randomUniform(x.shape, 0, 1, "float32", seed).greaterEqual(this.rate);
-      return x.mul(keep.cast("float32")).mul(1 / (1 - this.rate));
-    });
+    const mask = dropoutMask(x.size, this.rate, [this.state.seed, this.layerSeed, this.state.step]);
+    return tf.tidy(() => x.mul(tf.tensor(mask, x.shape)));
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -66,6 +65,43 @@ export class StepDropout extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(StepDropout);
+
+/** splitmix32 step, to spread seeds over the generator state. */
+function splitmix32(x: number): number {
+  x = (x + 0x9e3779b9) | 0;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/**
+ * Inverted-dropout multipliers: each value is 0 with probability `rate`, else
+ * 1 / (1 - rate); a pure function of `seeds` (sfc32 generator).
+ */
+export function dropoutMask(size: number, rate: number, seeds: number[]): Float32Array {
+  let h = 0x811c9dc5;
+  for (const s of seeds) h = splitmix32(h ^ (s >>> 0)) ^ splitmix32(Math.floor(s / 2 ** 32));
+  let a = splitmix32(h), b = splitmix32(a ^ 1), c = splitmix32(b ^ 2), d = 1;
+  const out = new Float32Array(size);
+  const keep = 1 / (1 - rate);
+  const threshold = rate * 2 ** 32;
+  for (let i = 0; i < 12; i++) { // warm up the state
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = ((c << 21) | (c >>> 11)) + t | 0;
+  }
+  for (let i = 0; i < size; i++) {
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (((c << 21) | (c >>> 11)) + t) | 0;
+    out[i] = (t >>> 0) < threshold ? 0 : keep;
+  }
+  return out;
+}
 
 /** Point every {@link StepDropout} of `model` at the run seed and step. */
 export function setDropoutStep(model: tf.LayersModel, state: DropoutState): void {

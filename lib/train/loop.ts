@@ -31,23 +31,19 @@ import { writeJsonAtomic, writeTextAtomic } from "../util/atomic.ts";
 import { createProgress, type Progress } from "../util/progress.ts";
 import { type Adam, createAdam } from "./adam.ts";
 import { checkpointDir, loadModelFiles, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { initBackend } from "../backend/select.ts";
+import { type CaseEntry, indexDataset, splitCases } from "../data/dataset.ts";
+import { type Batch, createSampler } from "../data/sampler.ts";
 import { combinedLoss, diceFromCounts, TARGET_CLASS } from "./losses.ts";
 
-/** One training batch; see `lib/data/sampler.ts`. */
-export interface Batch {
-  /** [B, inputSize, inputSize, channels]. */
-  images: tf.Tensor4D;
-  /** [B, S, S, 2], one-hot of the target class, S = sliceSize = model output size. */
-  labels: tf.Tensor4D;
-  /** [B, S, S] per-pixel loss weights. */
-  weights: tf.Tensor3D;
-}
+export type { Batch };
 
 /** A seeded stream of random batches whose PRNG state can be saved. */
 export interface BatchSource {
   next(batchSize: number): Batch;
   state(): unknown;
   restore(state: unknown): void;
+  dispose?(): void;
 }
 
 /** The training and validation batch sources of a run. */
@@ -134,39 +130,24 @@ async function readMetrics(path: string): Promise<EpochMetrics[]> {
   return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as EpochMetrics);
 }
 
-/** Set up the backend: `lib/backend/select.ts` when present, else tfjs's own registry. */
-async function initBackend(name: BackendName): Promise<string> {
-  const select = "../backend/select.ts";
-  try {
-    const mod = await import(select) as {
-      initBackend: (n: BackendName) => Promise<{ name: string; device?: string }>;
-    };
-    const info = await mod.initBackend(name);
-    return info.device ? `${info.name} (${info.device})` : info.name;
-  } catch (err) {
-    if (!(err instanceof TypeError) || !/Module not found/.test(err.message)) throw err;
-  }
-  const wanted = name === "auto" ? "cpu" : name;
-  if (!(await tf.setBackend(wanted))) throw new Error(`backend ${wanted} failed to initialise`);
-  return tf.getBackend();
-}
+/** Preprocessed data that may stay resident: all cases below it, else the sampler's pool. */
+const RESIDENT_BYTES = 1.5e9;
 
 /** Open the dataset samplers of `cfg` (training and validation cases of its split). */
 async function openSources(cfg: ExperimentConfig): Promise<BatchSources> {
-  const { indexDataset, splitCases } = await import("../data/dataset.ts");
-  const samplerPath = "../data/sampler.ts";
-  const { createSampler } = await import(samplerPath) as {
-    createSampler: (o: {
-      cases: unknown[];
-      data: ExperimentConfig["data"];
-      task: ExperimentConfig["task"];
-      seed: number;
-    }) => BatchSource;
-  };
   const cases = await indexDataset(cfg.data.root, { requireSegmentation: true });
   const split = splitCases(cases, cfg.data.split);
-  const make = (list: unknown[], seed: number) =>
-    createSampler({ cases: list, data: cfg.data, task: cfg.task, seed });
+  const { inputSize: i, sliceSize: s, windows } = cfg.data;
+  const make = (list: CaseEntry[], seed: number) => {
+    if (list.length === 0) throw new Error(`${cfg.data.root}: the split leaves no cases here`);
+    // Upper bound: every slice selected; inputs float32, labels + weights.
+    const bytes = list.reduce(
+      (sum, c) => sum + c.shape[2] * (i * i * windows.length * 4 + s * s * 5),
+      0,
+    );
+    const cacheCases = bytes <= RESIDENT_BYTES ? list.length : undefined;
+    return createSampler({ cases: list, data: cfg.data, task: cfg.task, seed, cacheCases });
+  };
   return {
     train: make(split.train, cfg.train.seed),
     validation: make(split.validation, cfg.train.seed + 1),
@@ -203,7 +184,8 @@ export async function trainExperiment(
   const metricsPath = join(runDir, "metrics.jsonl");
   const lastDir = join(runDir, "checkpoints", "last");
   const bestDir = join(runDir, "checkpoints", "best");
-  const backend = await initBackend(opts.backend ?? cfg.train.backend);
+  const info = await initBackend(opts.backend ?? cfg.train.backend);
+  const backend = `${info.name} (${info.device})`;
   const log = (line: string) => {
     if (!opts.quiet) console.error(line);
   };
@@ -415,6 +397,10 @@ export async function trainExperiment(
   } finally {
     adam.dispose();
     model.dispose();
+    if (!opts.sources) {
+      sources.train.dispose?.();
+      sources.validation.dispose?.();
+    }
   }
   return { runDir, metrics, bestEpoch, bestValDice };
 }
