@@ -15,6 +15,7 @@
  * @module
  */
 import { writeJsonAtomic } from "../util/atomic.ts";
+import { exists } from "../util/fs.ts";
 
 /** One stage of the pipeline. */
 export interface StageSpec {
@@ -55,16 +56,6 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
   }
   return JSON.stringify(value);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 /** Run a stage unless its stamp and outputs show it is up to date. */

@@ -1,0 +1,254 @@
+/**
+ * The main job: data -> liver and tumor training -> ablations -> cascade on
+ * the test volumes -> LiTS evaluation -> tables -> executed notebooks and
+ * HTML reports. Each stage is skipped when its outputs are up to date for the
+ * same config (see `stage.ts`); an interrupted training run resumes from its
+ * last checkpoint.
+ *
+ * @example
+ * ```ts
+ * const report = await reproduce({ profile: "cpu" });
+ * console.log(report.written.join("\n"));
+ * ```
+ * @module
+ */
+import { join } from "node:path";
+import type { BackendName, ExperimentConfig, ProfileName } from "../config/experiment.ts";
+import { loadExperiment } from "../config/load.ts";
+import { writeSyntheticSet } from "../data/synthetic.ts";
+import { indexDataset, splitCases } from "../data/dataset.ts";
+import { loadRun, trainExperiment } from "../train/loop.ts";
+import { predictCases } from "../eval/predict_cases.ts";
+import { evaluateFolders, parseEvaluationJson, writeEvaluation } from "../eval/evaluate.ts";
+import { readAblationRun } from "../eval/ablation.ts";
+import { ablationTable, tableV, tableVI, writeTables } from "../eval/tables.ts";
+import { runNotebooks } from "../notebook/batch.ts";
+import { createProgress } from "../util/progress.ts";
+import { exists } from "../util/fs.ts";
+import { digestOf, runStage, type StageOutcome } from "./stage.ts";
+
+/** The experiments of the paper: the cascade's two models and the 2x2 ablation of the liver model. */
+export const MAIN_EXPERIMENTS = ["liver", "tumor"] as const;
+export const ABLATION_EXPERIMENTS = [
+  "ablation-relu",
+  "ablation-transposed",
+  "ablation-relu-transposed",
+] as const;
+
+export interface ReproduceOptions {
+  profile: ProfileName;
+  /** A LiTS-layout folder; default: generate the synthetic set into `data/synthetic`. */
+  data?: string;
+  /** Synthetic set: number of cases and in-plane size in px (ignored with `data`). */
+  cases?: number;
+  size?: number;
+  seed?: number;
+  backend?: BackendName;
+  /** Redo every stage even when up to date. */
+  force?: boolean;
+  /** Skip the ablation runs (and their table). */
+  skipAblations?: boolean;
+  /** Skip executing the notebooks. */
+  skipNotebooks?: boolean;
+  /** Repository root (default the current folder). */
+  root?: string;
+  /** One line per stage event. */
+  log?: (line: string) => void;
+}
+
+export interface ReproduceReport {
+  stages: StageOutcome[];
+  /** Every file or folder the job wrote or kept, for the final listing. */
+  written: string[];
+  runs: Record<string, string>;
+}
+
+/** Run the whole job; see the module doc. */
+export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport> {
+  const root = opts.root ?? ".";
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const at = (...parts: string[]) => join(root, ...parts);
+  const stampDir = at("results", ".stamps", opts.profile);
+  const stages: StageOutcome[] = [];
+  const written: string[] = [];
+  const stage = async (spec: Parameters<typeof runStage>[0]) => {
+    log(`== ${spec.name}`);
+    const outcome = await runStage(spec, { stampDir, force: opts.force });
+    log(`   ${outcome.status === "skipped" ? "up to date, skipped" : "done"}`);
+    stages.push(outcome);
+    written.push(...spec.outputs);
+    return outcome;
+  };
+
+  // Data: the synthetic set unless a LiTS folder is given.
+  const size = opts.size ?? 512;
+  const dataRoot = opts.data ?? at("data", size === 512 ? "synthetic" : `synthetic-${size}`);
+  const dataKey = opts.data
+    ? { folder: opts.data, cases: (await indexDataset(opts.data)).map((c) => [c.id, c.shape]) }
+    : { synthetic: { cases: opts.cases ?? 12, seed: opts.seed ?? 0, size } };
+  const data = await stage({
+    name: "data",
+    key: dataKey,
+    outputs: [dataRoot],
+    run: async () => {
+      if (opts.data) return; // an existing folder: indexing above checked it
+      const total = opts.cases ?? 12;
+      const bar = createProgress({ total, label: "synthetic CT" });
+      const summary = await writeSyntheticSet({
+        out: dataRoot,
+        cases: total,
+        seed: opts.seed ?? 0,
+        size,
+        onProgress: (done) => bar.update(done),
+      });
+      bar.done({ seconds: summary.seconds.toFixed(1) });
+    },
+  });
+
+  // Training: each experiment at the profile, in a run folder named by its config digest.
+  const experiments = [...MAIN_EXPERIMENTS, ...(opts.skipAblations ? [] : ABLATION_EXPERIMENTS)];
+  const runs: Record<string, string> = {};
+  const configs: Record<string, ExperimentConfig> = {};
+  const trained: Record<string, StageOutcome> = {};
+  for (const name of experiments) {
+    const cfg = await loadExperiment(at("experiments", `${name}.json`), {
+      profile: opts.profile,
+      overrides: { data: { root: dataRoot } },
+    });
+    const key = { config: cfg, data: data.digest };
+    const runDir = at(
+      "results",
+      "runs",
+      cfg.name,
+      `${opts.profile}-${(await digestOf(key)).slice(0, 10)}`,
+    );
+    runs[name] = runDir;
+    configs[name] = cfg;
+    trained[name] = await stage({
+      name: `train-${name}`,
+      key,
+      outputs: [join(runDir, "checkpoints", "best")],
+      run: async () => {
+        const resume = await exists(join(runDir, "checkpoints", "last"));
+        if (resume) log(`   resuming ${runDir} from its last checkpoint`);
+        const result = await trainExperiment(cfg, { runDir, resume, backend: opts.backend });
+        log(`   best validation Dice ${result.bestValDice.toFixed(4)} (epoch ${result.bestEpoch})`);
+      },
+    });
+  }
+
+  // Cascade on the test split, then the official metrics.
+  const predDir = at("results", "predictions", opts.profile);
+  const testIds = splitCases(await indexDataset(dataRoot), configs.liver.data.split).test
+    .map((c) => c.id);
+  const predict = await stage({
+    name: "predict",
+    key: { liver: trained.liver.digest, tumor: trained.tumor.digest },
+    outputs: [predDir],
+    run: async () => {
+      await Deno.remove(predDir, { recursive: true }).catch(() => {});
+      const liver = await loadRun(runs.liver);
+      const tumor = await loadRun(runs.tumor);
+      const bar = createProgress({ total: testIds.length, label: "cascade" });
+      try {
+        await predictCases({
+          data: dataRoot,
+          cases: testIds,
+          out: predDir,
+          liver,
+          tumor,
+          onCase: (i, _n, c) => bar.update(i, { case: c.id }),
+        });
+      } finally {
+        liver.model.dispose();
+        tumor.model.dispose();
+      }
+      bar.done();
+    },
+  });
+  const evalPath = at("results", "evaluation", `${opts.profile}.json`);
+  const evaluation = await stage({
+    name: "evaluate",
+    key: { predict: predict.digest },
+    outputs: [evalPath],
+    run: async () => {
+      const ev = await evaluateFolders(predDir, dataRoot, {
+        dataset: opts.data ? `LiTS (${opts.data})` : "synthetic",
+        ids: testIds.map(String),
+      });
+      await writeEvaluation(evalPath, ev);
+    },
+  });
+
+  // Tables V, VI and the ablation table.
+  const tablesDir = at("results", "tables", opts.profile);
+  const tables = await stage({
+    name: "tables",
+    key: { evaluation: evaluation.digest, runs: Object.values(trained).map((t) => t.digest) },
+    outputs: [tablesDir],
+    run: async () => {
+      const ev = parseEvaluationJson(await Deno.readTextFile(evalPath), evalPath);
+      const out: Record<string, ReturnType<typeof tableV>> = {
+        table5: tableV(ev),
+        table6: tableVI(ev),
+      };
+      if (!opts.skipAblations) {
+        const cells = ["liver", ...ABLATION_EXPERIMENTS].map((n) => readAblationRun(runs[n]));
+        out.ablation = ablationTable(await Promise.all(cells));
+      }
+      await writeTables(tablesDir, out);
+    },
+  });
+
+  // The notebooks, executed against the finished runs, and their HTML reports.
+  if (!opts.skipNotebooks) {
+    const notebooksDir = at("notebooks");
+    const sources = [];
+    for await (const e of Deno.readDir(notebooksDir)) {
+      if (e.name.endsWith(".ipynb") && !e.name.startsWith("_")) {
+        sources.push(await Deno.readTextFile(join(notebooksDir, e.name)));
+      }
+    }
+    await stage({
+      name: "notebooks",
+      key: { tables: tables.digest, sources: sources.sort() },
+      outputs: [at("results", "notebooks"), at("results", "reports")],
+      run: async () => {
+        await runNotebooks({
+          notebooksDir,
+          outDir: at("results", "notebooks"),
+          reportsDir: at("results", "reports"),
+          parameters: notebookParameters(opts.profile, dataRoot, runs, root),
+          onProgress: (e) => log(`   ${e.notebook}: cell ${e.cell}/${e.cells}`),
+        });
+      },
+    });
+  }
+  return { stages, written, runs };
+}
+
+/** The values the notebooks' parameters cells receive (paths relative to `notebooks/`). */
+function notebookParameters(
+  profile: ProfileName,
+  dataRoot: string,
+  runs: Record<string, string>,
+  root: string,
+): Record<string, string | boolean> {
+  const fromNotebooks = (p: string) => join("..", relativeTo(root, p));
+  const params: Record<string, string | boolean> = {
+    profile,
+    dataRoot: fromNotebooks(dataRoot),
+    train: false,
+  };
+  for (const [name, dir] of Object.entries(runs)) params[`${camel(name)}Run`] = fromNotebooks(dir);
+  return params;
+}
+
+function relativeTo(root: string, p: string): string {
+  const prefix = root.endsWith("/") ? root : `${root}/`;
+  return p.startsWith(prefix) ? p.slice(prefix.length) : p;
+}
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}

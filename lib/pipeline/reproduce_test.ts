@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { join, resolve } from "node:path";
+import { reproduce } from "./reproduce.ts";
+
+const repo = resolve(new URL("../..", import.meta.url).pathname);
+
+Deno.test("reproduce at the smoke profile writes runs, predictions, metrics and tables, then skips them", async () => {
+  const root = await Deno.makeTempDir();
+  await Deno.symlink(join(repo, "experiments"), join(root, "experiments"));
+  const lines: string[] = [];
+  const opts = {
+    profile: "smoke" as const,
+    cases: 4,
+    size: 48,
+    root,
+    skipNotebooks: true,
+    log: (l: string) => lines.push(l),
+  };
+  const first = await reproduce(opts);
+  assert.deepEqual(
+    first.stages.map((s) => s.status),
+    first.stages.map(() => "ran"),
+  );
+  const table5 = await Deno.readTextFile(join(root, "results/tables/smoke/table5.md"));
+  assert.match(table5, /Table V/);
+  assert.match(table5, /dice global/);
+  const ablation = JSON.parse(
+    await Deno.readTextFile(join(root, "results/tables/smoke/ablation.json")),
+  );
+  assert.equal(ablation.rows.length, 2);
+  const evaluation = JSON.parse(
+    await Deno.readTextFile(join(root, "results/evaluation/smoke.json")),
+  );
+  assert.equal(evaluation.cases.length, 1); // the smoke split's one test volume
+
+  const second = await reproduce(opts);
+  assert.ok(second.stages.every((s) => s.status === "skipped"), "nothing to redo");
+  await Deno.remove(root, { recursive: true });
+});
