@@ -1,0 +1,184 @@
+/**
+ * One model of the cascade on chosen slices, for figures: the thresholded
+ * foreground at the volume's resolution (as the cascade computes it, before any
+ * post-processing), the slices worth showing, and what the liver
+ * post-processing changed.
+ *
+ * @example
+ * ```ts
+ * const zs = topSlices(seg, (v) => v >= 1, 2);
+ * const mask = await predictMask(vol, liverRun, zs);        // nx*ny*nz, 1 = liver
+ * const post = postprocessLiver({ data: mask, shape: vol.shape }, vol.spacing, cfg.postprocess);
+ * const effect = postprocessEffect(mask, post.data, seg);
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { resizeBilinear, sliceInput, windowStats } from "../data/preprocess.ts";
+import type { Volume } from "../data/volume.ts";
+import type { CascadeModel } from "./cascade.ts";
+import { labelComponents } from "./components.ts";
+
+/** Options of {@link predictMask}. */
+export interface PredictMaskOptions {
+  /** Foreground probability above which a voxel is set (default 0.5). */
+  threshold?: number;
+  /** Slices per forward pass (default 4). */
+  batchSize?: number;
+}
+
+/**
+ * `m`'s foreground (class 1) on slices `zs` of `vol`, resized to nx x ny and
+ * thresholded: a volume-sized mask, 0 outside `zs`.
+ */
+export async function predictMask(
+  vol: Volume,
+  m: CascadeModel,
+  zs: number[],
+  opts: PredictMaskOptions = {},
+): Promise<Uint8Array> {
+  const { threshold = 0.5, batchSize = 4 } = opts;
+  const { inputSize: size, windows, histogramEqualize } = m.config.data;
+  const [nx, ny, nz] = vol.shape;
+  const out = new Uint8Array(nx * ny * nz);
+  const stats = windows.map((w) => windowStats(vol, w));
+  for (let b = 0; b < zs.length; b += batchSize) {
+    const batch = zs.slice(b, b + batchSize);
+    const input = new Float32Array(batch.length * size * size * windows.length);
+    batch.forEach((z, k) => {
+      const img = sliceInput(vol, z, windows, stats, size, { histogramEqualize });
+      input.set(img, k * img.length);
+    });
+    const probs = tf.tidy(() => {
+      const x = tf.tensor4d(input, [batch.length, size, size, windows.length]);
+      const y = m.model.predict(x) as tf.Tensor4D;
+      return y.slice([0, 0, 0, 1], [-1, -1, -1, 1]).squeeze([3]) as tf.Tensor3D;
+    });
+    const [, oh, ow] = probs.shape;
+    const values = await probs.data() as Float32Array;
+    probs.dispose();
+    batch.forEach((z, k) => {
+      const p = resizeBilinear(values.subarray(k * oh * ow, (k + 1) * oh * ow), ow, oh, 1, nx, ny);
+      const dst = out.subarray(z * nx * ny, (z + 1) * nx * ny);
+      for (let i = 0; i < p.length; i++) dst[i] = p[i] > threshold ? 1 : 0;
+    });
+  }
+  return out;
+}
+
+/** Per-slice count of voxels where `select(label)` holds. */
+export function sliceCounts(seg: Volume, select: (label: number) => boolean): number[] {
+  const [nx, ny, nz] = seg.shape;
+  const n = nx * ny;
+  return Array.from({ length: nz }, (_, z) => {
+    let c = 0;
+    for (let i = z * n; i < (z + 1) * n; i++) if (select(seg.data[i])) c++;
+    return c;
+  });
+}
+
+/**
+ * The `count` slices with the most voxels selected (ties: lower z), in z order;
+ * slices with none are left out.
+ */
+export function topSlices(
+  seg: Volume,
+  select: (label: number) => boolean,
+  count: number,
+): number[] {
+  return sliceCounts(seg, select)
+    .map((c, z) => ({ c, z }))
+    .filter((s) => s.c > 0)
+    .sort((a, b) => b.c - a.c || a.z - b.z)
+    .slice(0, count)
+    .map((s) => s.z)
+    .sort((a, b) => a - b);
+}
+
+/** A mask's size, 26-connected components and Dice against the reference liver (labels >= 1). */
+export interface MaskStats {
+  voxels: number;
+  components: number;
+  dice: number;
+}
+
+/** What the liver post-processing did, and where it did the most. */
+export interface PostprocessEffect {
+  before: MaskStats;
+  after: MaskStats;
+  removed: number;
+  added: number;
+  /** The slice with the most changed voxels. */
+  z: number;
+}
+
+function maskStats(mask: Uint8Array, ref: Volume): MaskStats {
+  let voxels = 0, refCount = 0, both = 0;
+  for (let i = 0; i < mask.length; i++) {
+    const a = mask[i] !== 0, b = ref.data[i] >= 1;
+    if (a) voxels++;
+    if (b) refCount++;
+    if (a && b) both++;
+  }
+  const components = labelComponents({ data: mask, shape: ref.shape }, 26).count;
+  const dice = voxels + refCount === 0 ? 1 : (2 * both) / (voxels + refCount);
+  return { voxels, components, dice };
+}
+
+/** Compare a raw liver mask with its post-processed version against reference labels. */
+export function postprocessEffect(
+  before: Uint8Array,
+  after: Uint8Array,
+  ref: Volume,
+): PostprocessEffect {
+  if (before.length !== ref.data.length || after.length !== ref.data.length) {
+    throw new RangeError(
+      `masks (${before.length}, ${after.length} voxels) do not match the reference ${
+        ref.shape.join("x")
+      }`,
+    );
+  }
+  const n = ref.shape[0] * ref.shape[1];
+  const changed = new Array<number>(ref.shape[2]).fill(0);
+  let removed = 0, added = 0;
+  for (let i = 0; i < before.length; i++) {
+    const a = before[i] !== 0, b = after[i] !== 0;
+    if (a === b) continue;
+    if (a) removed++;
+    else added++;
+    changed[Math.floor(i / n)]++;
+  }
+  const z = changed.reduce((best, c, k) => (c > changed[best] ? k : best), 0);
+  return { before: maskStats(before, ref), after: maskStats(after, ref), removed, added, z };
+}
+
+/** Dice of two slices' masks (nonzero = inside); 1 when both are empty. */
+export function sliceDice(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) {
+    throw new RangeError(`slices differ in size: ${a.length} vs ${b.length}`);
+  }
+  let na = 0, nb = 0, both = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] !== 0, y = b[i] !== 0;
+    if (x) na++;
+    if (y) nb++;
+    if (x && y) both++;
+  }
+  return na + nb === 0 ? 1 : (2 * both) / (na + nb);
+}
+
+/** Slice `z` of two masks as change labels: 1 = only in `before` (removed), 2 = only in `after` (added). */
+export function changeSlice(
+  before: Uint8Array,
+  after: Uint8Array,
+  shape: readonly [number, number, number],
+  z: number,
+): Uint8Array {
+  const n = shape[0] * shape[1];
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = before[z * n + i] !== 0, b = after[z * n + i] !== 0;
+    out[i] = a === b ? 0 : a ? 1 : 2;
+  }
+  return out;
+}
