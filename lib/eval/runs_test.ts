@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadExperiment } from "../config/load.ts";
+import { writeSyntheticSet } from "../data/synthetic.ts";
+import { latestRun, listRuns, obtainRun } from "./runs.ts";
+
+const LIVER = new URL("../../experiments/liver.json", import.meta.url).pathname;
+
+async function fakeRun(
+  root: string,
+  id: string,
+  profile: string,
+  epochs: number,
+  best: boolean,
+): Promise<void> {
+  const dir = join(root, "liver", id);
+  await Deno.mkdir(join(dir, "checkpoints", "best"), { recursive: true });
+  await Deno.writeTextFile(
+    join(dir, "config.json"),
+    JSON.stringify({ profile, train: { epochs: 5 } }),
+  );
+  await Deno.writeTextFile(join(dir, "metrics.jsonl"), '{"epoch":1}\n'.repeat(epochs));
+  if (best) await Deno.writeTextFile(join(dir, "checkpoints", "best", "state.json"), "{}");
+}
+
+Deno.test("listRuns and latestRun: sorted by id, loadable when a best checkpoint exists", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    assert.deepEqual(await listRuns(root, "liver"), []);
+    await fakeRun(root, "20261126-120000", "cpu", 5, true);
+    await fakeRun(root, "20261126-130000", "smoke", 1, true);
+    await fakeRun(root, "20261126-140000", "cpu", 0, false); // started, nothing saved yet
+    await Deno.mkdir(join(root, "liver", "empty")); // no config.json: not a run
+    const runs = await listRuns(root, "liver");
+    assert.deepEqual(
+      runs.map((r) => [r.id, r.profile, r.epochsDone, r.epochs, r.loadable]),
+      [
+        ["20261126-120000", "cpu", 5, 5, true],
+        ["20261126-130000", "smoke", 1, 5, true],
+        ["20261126-140000", "cpu", 0, 5, false],
+      ],
+    );
+    assert.equal((await latestRun(root, "liver", "cpu"))?.id, "20261126-120000");
+    assert.equal((await latestRun(root, "liver"))?.id, "20261126-130000");
+    assert.equal(await latestRun(root, "liver", "paper"), undefined);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("obtainRun trains when there is no run, then loads the latest; train forces a new one", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const data = join(tmp, "data");
+    await writeSyntheticSet({ out: data, cases: 4, size: 32, seed: 1, slices: 24 });
+    const cfg = await loadExperiment(LIVER, {
+      profile: "smoke",
+      overrides: { data: { root: data }, train: { epochs: 1 } },
+    });
+    const runsDir = join(tmp, "runs");
+    let epochs = 0;
+    const first = await obtainRun(cfg, { runsDir, onEpoch: () => epochs++ });
+    first.model.dispose();
+    assert.equal(first.trained, true);
+    assert.equal(epochs, 1);
+    assert.match(first.note, /no finished liver run of profile smoke/);
+    assert.equal(first.metrics.length, 1);
+
+    const again = await obtainRun(cfg, { runsDir });
+    again.model.dispose();
+    assert.equal(again.trained, false);
+    assert.equal(again.runDir, first.runDir);
+    assert.deepEqual(again.metrics, first.metrics);
+    assert.match(again.note, /^loaded .* \(profile smoke, 1 epoch, best validation Dice/);
+
+    const byPath = await obtainRun(cfg, { runsDir, runId: first.runDir, checkpoint: "last" });
+    byPath.model.dispose();
+    assert.equal(byPath.runDir, first.runDir);
+
+    const fresh = await obtainRun(cfg, { runsDir, train: true });
+    fresh.model.dispose();
+    assert.equal(fresh.trained, true);
+    assert.notEqual(fresh.runDir, first.runDir);
+    assert.equal((await listRuns(runsDir, "liver")).length, 2);
+    await assert.rejects(obtainRun(cfg, { runsDir, runId: "nope" }), /nope/);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
