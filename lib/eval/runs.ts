@@ -27,6 +27,8 @@ export interface RunInfo {
   epochs: number | undefined;
   /** Whether a `best` checkpoint exists (the run can be loaded). */
   loadable: boolean;
+  /** When `metrics.jsonl` (else `config.json`) was last written. */
+  updated: Date;
 }
 
 async function readText(path: string): Promise<string | undefined> {
@@ -38,7 +40,10 @@ async function readText(path: string): Promise<string | undefined> {
   }
 }
 
-/** The runs of `experiment` in `runsDir`, oldest first (run ids sort by time). */
+/**
+ * The runs of `experiment` in `runsDir`, least recently updated first (run ids
+ * need not sort by time: `deno task reproduce` names them by config digest).
+ */
 export async function listRuns(runsDir: string, experiment: string): Promise<RunInfo[]> {
   const root = join(runsDir, experiment);
   const ids: string[] = [];
@@ -59,7 +64,9 @@ export async function listRuns(runsDir: string, experiment: string): Promise<Run
     } catch {
       throw new Error(`${join(dir, "config.json")}: not JSON`);
     }
-    const metrics = (await readText(join(dir, "metrics.jsonl"))) ?? "";
+    const metricsPath = join(dir, "metrics.jsonl");
+    const metrics = (await readText(metricsPath)) ?? "";
+    const stat = await Deno.stat(metrics ? metricsPath : join(dir, "config.json"));
     runs.push({
       id,
       dir,
@@ -67,12 +74,13 @@ export async function listRuns(runsDir: string, experiment: string): Promise<Run
       epochsDone: metrics.split("\n").filter((l) => l.trim()).length,
       epochs: cfg.train?.epochs,
       loadable: (await checkpointDir(join(dir, "checkpoints", "best"))) !== null,
+      updated: stat.mtime ?? new Date(0),
     });
   }
-  return runs;
+  return runs.sort((a, b) => a.updated.getTime() - b.updated.getTime() || (a.id < b.id ? -1 : 1));
 }
 
-/** The newest loadable run of `experiment` trained at `profile` (any profile when omitted). */
+/** The most recently updated loadable run of `experiment` trained at `profile` (any profile when omitted). */
 export async function latestRun(
   runsDir: string,
   experiment: string,

@@ -12,6 +12,7 @@ async function fakeRun(
   profile: string,
   epochs: number,
   best: boolean,
+  mtime: number,
 ): Promise<void> {
   const dir = join(root, "liver", id);
   await Deno.mkdir(join(dir, "checkpoints", "best"), { recursive: true });
@@ -20,28 +21,30 @@ async function fakeRun(
     JSON.stringify({ profile, train: { epochs: 5 } }),
   );
   await Deno.writeTextFile(join(dir, "metrics.jsonl"), '{"epoch":1}\n'.repeat(epochs));
+  await Deno.utime(join(dir, "metrics.jsonl"), mtime, mtime);
   if (best) await Deno.writeTextFile(join(dir, "checkpoints", "best", "state.json"), "{}");
 }
 
-Deno.test("listRuns and latestRun: sorted by id, loadable when a best checkpoint exists", async () => {
+Deno.test("listRuns and latestRun: in update order, loadable when a best checkpoint exists", async () => {
   const root = await Deno.makeTempDir();
   try {
     assert.deepEqual(await listRuns(root, "liver"), []);
-    await fakeRun(root, "20261126-120000", "cpu", 5, true);
-    await fakeRun(root, "20261126-130000", "smoke", 1, true);
-    await fakeRun(root, "20261126-140000", "cpu", 0, false); // started, nothing saved yet
+    // Ids do not sort by time (reproduce names runs by config digest): metrics.jsonl's mtime does.
+    await fakeRun(root, "b-run", "cpu", 5, true, 1000);
+    await fakeRun(root, "a-run", "smoke", 1, true, 2000);
+    await fakeRun(root, "c-run", "cpu", 0, false, 3000); // started, nothing saved yet
     await Deno.mkdir(join(root, "liver", "empty")); // no config.json: not a run
     const runs = await listRuns(root, "liver");
     assert.deepEqual(
       runs.map((r) => [r.id, r.profile, r.epochsDone, r.epochs, r.loadable]),
       [
-        ["20261126-120000", "cpu", 5, 5, true],
-        ["20261126-130000", "smoke", 1, 5, true],
-        ["20261126-140000", "cpu", 0, 5, false],
+        ["b-run", "cpu", 5, 5, true],
+        ["a-run", "smoke", 1, 5, true],
+        ["c-run", "cpu", 0, 5, false],
       ],
     );
-    assert.equal((await latestRun(root, "liver", "cpu"))?.id, "20261126-120000");
-    assert.equal((await latestRun(root, "liver"))?.id, "20261126-130000");
+    assert.equal((await latestRun(root, "liver", "cpu"))?.id, "b-run");
+    assert.equal((await latestRun(root, "liver"))?.id, "a-run");
     assert.equal(await latestRun(root, "liver", "paper"), undefined);
   } finally {
     await Deno.remove(root, { recursive: true });
