@@ -68,6 +68,8 @@ try {
       result.bestValDice.toFixed(4)
     } at epoch ${result.bestEpoch}`,
   );
+  // The wasm backend's worker threads would keep the process alive.
+  Deno.exit(0);
 } catch (err) {
   console.error(
     err instanceof NonFiniteLossError ? err.message : `train: ${(err as Error).message}`,
