@@ -108,7 +108,10 @@ export interface PostprocessEffect {
   after: MaskStats;
   removed: number;
   added: number;
-  /** The slice with the most changed voxels. */
+  /**
+   * The slice with the most removed voxels (what post-processing is for: false
+   * positives such as spleen or heart dropped), or the most added when none was removed.
+   */
   z: number;
 }
 
@@ -139,16 +142,22 @@ export function postprocessEffect(
     );
   }
   const n = ref.shape[0] * ref.shape[1];
-  const changed = new Array<number>(ref.shape[2]).fill(0);
+  const removedPerSlice = new Array<number>(ref.shape[2]).fill(0);
+  const addedPerSlice = new Array<number>(ref.shape[2]).fill(0);
   let removed = 0, added = 0;
   for (let i = 0; i < before.length; i++) {
     const a = before[i] !== 0, b = after[i] !== 0;
     if (a === b) continue;
-    if (a) removed++;
-    else added++;
-    changed[Math.floor(i / n)]++;
+    if (a) {
+      removed++;
+      removedPerSlice[Math.floor(i / n)]++;
+    } else {
+      added++;
+      addedPerSlice[Math.floor(i / n)]++;
+    }
   }
-  const z = changed.reduce((best, c, k) => (c > changed[best] ? k : best), 0);
+  const perSlice = removed > 0 ? removedPerSlice : addedPerSlice;
+  const z = perSlice.reduce((best, c, k) => (c > perSlice[best] ? k : best), 0);
   return { before: maskStats(before, ref), after: maskStats(after, ref), removed, added, z };
 }
 

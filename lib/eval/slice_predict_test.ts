@@ -85,6 +85,9 @@ Deno.test("postprocessEffect counts voxels, components and Dice before and after
   assert.deepEqual(e.after, { voxels: 3, components: 1, dice: 1 });
   assert.equal(e.removed, 2);
   assert.equal(e.added, 1);
-  assert.equal(e.z, 0); // 2 changes on slice 0, 1 on slice 1
+  assert.equal(e.z, 0); // removed: 1 voxel on slice 0, 1 on slice 1 (ties: the lower z)
+  // Nothing removed: the slice with the most added voxels.
+  const grown = Uint8Array.from([1, 1, 1, 1, 0, 1, 1, 0, 0, 0]);
+  assert.equal(postprocessEffect(post, grown, ref).z, 1);
   assert.throws(() => postprocessEffect(raw.subarray(1), post, ref), /do not match/);
 });

@@ -92,13 +92,8 @@ Deno.test({
           return [name, { run: r, nb: await readNotebook(r.notebook) }] as const;
         })),
       );
-      assert.deepEqual([...byName.keys()], [
-        "01_preprocessing",
-        "02_liver_model",
-        "03_tumor_model",
-        "04_ablations",
-        "05_results",
-      ]);
+      const paper = ["01_preprocessing", "02_liver_model", "03_tumor_model", "04_ablations"];
+      for (const n of [...paper, "05_results"]) assert.ok(byName.has(n), `${n} ran`);
       for (const { run } of byName.values()) assert.ok(run.ok, run.error?.message);
 
       // 02 and 03: config and network tables, live training curves, predictions.
