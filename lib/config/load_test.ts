@@ -49,7 +49,8 @@ Deno.test("profiles deep-merge: cpu changes sizes and width, keeps the rest", as
   assert.equal(cfg.data.sliceSize, 128);
   assert.equal(cfg.data.inputSize, 64);
   assert.deepEqual(cfg.data.windows, [[-100, 300]]);
-  assert.equal(cfg.model.dropout, 0.2);
+  assert.equal(cfg.model.activation, "elu");
+  assert.equal(cfg.model.bnMomentum, 0.9);
   assert.equal(cfg.train.weightDecay, 5e-6);
   const smoke = await loadExperiment(exp("tumor.json"), { profile: "smoke" });
   assert.equal(smoke.train.backend, "cpu");
