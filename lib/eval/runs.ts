@@ -176,3 +176,27 @@ export async function obtainRun(
     })`,
   };
 }
+
+function flattenJson(value: unknown, prefix: string, out: Map<string, string>): void {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flattenJson(v, prefix ? `${prefix}.${k}` : k, out);
+  } else {
+    out.set(prefix, JSON.stringify(value));
+  }
+}
+
+/**
+ * Settings (dotted keys) where two configs differ, as `key: a -> b`, leaving
+ * out `ignore` (keys or key prefixes, e.g. `"model.activation"`, `"data"`).
+ * Runs compared side by side (the ablation) should differ only where intended.
+ */
+export function configDifferences(a: unknown, b: unknown, ignore: string[] = []): string[] {
+  const fa = new Map<string, string>(), fb = new Map<string, string>();
+  flattenJson(a, "", fa);
+  flattenJson(b, "", fb);
+  const skip = (k: string) => ignore.some((p) => k === p || k.startsWith(`${p}.`));
+  return [...new Set([...fa.keys(), ...fb.keys()])]
+    .filter((k) => !skip(k) && fa.get(k) !== fb.get(k))
+    .sort()
+    .map((k) => `${k}: ${fa.get(k) ?? "(none)"} -> ${fb.get(k) ?? "(none)"}`);
+}

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadExperiment } from "../config/load.ts";
 import { writeSyntheticSet } from "../data/synthetic.ts";
-import { latestRun, listRuns, obtainRun } from "./runs.ts";
+import { configDifferences, latestRun, listRuns, obtainRun } from "./runs.ts";
 
 const LIVER = new URL("../../experiments/liver.json", import.meta.url).pathname;
 
@@ -89,4 +89,18 @@ Deno.test("obtainRun trains when there is no run, then loads the latest; train f
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
+});
+
+Deno.test("configDifferences lists differing settings, ignoring keys and prefixes", () => {
+  const a = { name: "liver", model: { activation: "elu", growthRate: 16 }, train: { lr: 1e-4 } };
+  const b = {
+    name: "relu",
+    model: { activation: "relu", growthRate: 8 },
+    train: { lr: 1e-4, x: 1 },
+  };
+  assert.deepEqual(configDifferences(a, b, ["name", "model.activation"]), [
+    "model.growthRate: 16 -> 8",
+    "train.x: (none) -> 1",
+  ]);
+  assert.deepEqual(configDifferences(a, b, ["name", "model", "train"]), []);
 });
