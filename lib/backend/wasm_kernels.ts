@@ -10,10 +10,15 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { convGradKernels } from "./conv_grad_kernels.ts";
 import { maxPoolGradKernel } from "./maxpool_grad_kernel.ts";
+import { identityKernel } from "./identity_kernel.ts";
 import { registerBatchNormGrad } from "./batchnorm_grad.ts";
 
 /** The wasm kernels this module adds or replaces. */
-export const wasmKernels: tf.KernelConfig[] = [...convGradKernels, maxPoolGradKernel];
+export const wasmKernels: tf.KernelConfig[] = [
+  ...convGradKernels,
+  maxPoolGradKernel,
+  identityKernel,
+];
 
 let registered = false;
 

@@ -157,3 +157,15 @@ Deno.test("other FC-DenseNet kernels (elu, relu, resize, concat, softmax, log, d
     return [tf.grad(f)(x), tf.elu(x), tf.image.resizeBilinear(x, [7, 5], false, true)];
   }, 2e-4);
 });
+
+Deno.test("Identity on wasm shares the buffer; the clone outlives its source", async () => {
+  await tf.setBackend("wasm");
+  const before = tf.memory().numBytes;
+  const a = tf.tensor1d([1, 2, 3]);
+  const b = a.clone();
+  assert.equal(tf.memory().numBytes - before, 12); // one buffer for two tensors
+  a.dispose();
+  assert.deepEqual(Array.from(b.dataSync()), [1, 2, 3]);
+  b.dispose();
+  assert.equal(tf.memory().numBytes, before);
+});
