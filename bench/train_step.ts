@@ -1,0 +1,250 @@
+/**
+ * Benchmark: one training step (forward + weighted cross-entropy + backward + Adam with L2)
+ * of the liver FC-DenseNet (`lib/models/fc_densenet.ts`, ELU, bilinear up-sampling, SBU) at a
+ * 128x128 input on the wasm backend (`lib/backend/select.ts`), and the same networks in
+ * PyTorch (`bench/train_step.py`, `/usr/bin/python3`, 2 threads) in the same run:
+ * - `cpu`: the `cpu` profile's width of `experiments/liver.json` (16 first filters, growth 8,
+ *   3 layers per block, 3 pooling levels), batch 4;
+ * - `paper`: 48 first filters, growth 16, 4 layers per block, 3 pooling levels, batch 3.
+ *
+ * `deno run -A bench/train_step.ts [--steps N] [--threads T] [--profile]` prints ms/step
+ * for both and the ratio; `--profile` adds the wasm time per kernel (exclusive time, timing
+ * wrappers around every wasm kernel). `benchTrainStep()` returns the numbers.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import type { ModelConfig } from "../lib/config/experiment.ts";
+import { initBackend } from "../lib/backend/select.ts";
+import { buildFCDenseNet, outputSize } from "../lib/models/fc_densenet.ts";
+import { setDropoutStep } from "../lib/models/step_dropout.ts";
+import { weightedCrossEntropy } from "../lib/train/losses.ts";
+import { createAdam } from "../lib/train/adam.ts";
+import { estimateTrainMemory } from "../lib/backend/memory.ts";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const INPUT = 128;
+
+const BASE: ModelConfig = {
+  inputChannels: 1,
+  classes: 2,
+  firstFilters: 48,
+  growthRate: 16,
+  layersPerBlock: 4,
+  poolingLevels: 3,
+  dropout: 0.2,
+  activation: "elu",
+  upsampling: "bilinear",
+  sbu: true,
+  bnMomentum: 0.9,
+  bnEpsilon: 1e-3,
+};
+
+/** The two networks: name, config, batch. */
+export const NETWORKS: { name: string; model: ModelConfig; batch: number }[] = [
+  {
+    name: "cpu",
+    model: { ...BASE, firstFilters: 16, growthRate: 8, layersPerBlock: 3 },
+    batch: 4,
+  },
+  { name: "paper", model: BASE, batch: 3 },
+];
+
+/** Exclusive milliseconds per wasm kernel while `fn` runs (nested kernel time subtracted). */
+export async function profileKernels(fn: () => Promise<void>): Promise<Map<string, number>> {
+  const totals = new Map<string, number>();
+  const stack: number[] = []; // child time accumulated per open kernel
+  const originals = tf.getKernelsForBackend("wasm");
+  for (const k of originals) {
+    tf.unregisterKernel(k.kernelName, "wasm");
+    tf.registerKernel({
+      ...k,
+      setupFunc: undefined, // already set up with the backend
+      kernelFunc: (args) => {
+        stack.push(0);
+        const t0 = performance.now();
+        try {
+          return k.kernelFunc(args);
+        } finally {
+          const dt = performance.now() - t0;
+          const child = stack.pop()!;
+          totals.set(k.kernelName, (totals.get(k.kernelName) ?? 0) + dt - child);
+          if (stack.length > 0) stack[stack.length - 1] += dt;
+        }
+      },
+    });
+  }
+  try {
+    await fn();
+  } finally {
+    for (const k of originals) {
+      tf.unregisterKernel(k.kernelName, "wasm");
+      tf.registerKernel({ ...k, setupFunc: undefined });
+    }
+  }
+  return totals;
+}
+
+/** A deterministic batch: a bright disk as "liver", weights 1 / 5 like the weight maps. */
+function makeBatch(batch: number, cfg: ModelConfig) {
+  const out = outputSize(cfg, INPUT);
+  return tf.tidy(() => {
+    const images = tf.randomUniform([batch, INPUT, INPUT, 1], 0, 1, "float32", 1);
+    const yy = tf.range(0, out).reshape([out, 1]).sub(out / 2).square();
+    const xx = tf.range(0, out).reshape([1, out]).sub(out / 2).square();
+    const inside = yy.add(xx).less((out / 3) ** 2).cast("float32");
+    const fg = inside.expandDims(0).tile([batch, 1, 1]);
+    const labels = tf.stack([tf.sub(1, fg), fg], -1) as tf.Tensor4D;
+    const weights = fg.mul(4).add(1) as tf.Tensor3D;
+    return { images: images as tf.Tensor4D, labels, weights };
+  });
+}
+
+/**
+ * Median ms/step of `steps` training steps (after one warm-up step) for one network. When
+ * `lib/backend/memory.ts` says the batch does not fit the wasm heap, the step runs as
+ * micro-batches with accumulated gradients, as the training loop does.
+ */
+export async function timeTrainStep(
+  cfg: ModelConfig,
+  batch: number,
+  steps: number,
+  profile = false,
+): Promise<{ ms: number; microBatch: number; kernels?: Map<string, number> }> {
+  const model = buildFCDenseNet(cfg, INPUT, { seed: 1 });
+  const microBatch = Math.max(
+    1,
+    Math.min(batch, estimateTrainMemory(model, batch, "wasm").maxBatch),
+  );
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const adam = createAdam(vars, {
+    learningRate: 1e-4,
+    weightDecay: 5e-6,
+    decay: vars.map((v) => v.shape.length > 1),
+  });
+  const parts: ReturnType<typeof makeBatch>[] = [];
+  for (let start = 0; start < batch; start += microBatch) {
+    parts.push(makeBatch(Math.min(microBatch, batch - start), cfg));
+  }
+  let step = 0;
+  const trainStep = async () => {
+    let acc: tf.Tensor[] = [];
+    for (const data of parts) {
+      setDropoutStep(model, { seed: 1, step: step++ });
+      const { value, grads } = tf.variableGrads(() => {
+        const probs = model.apply(data.images, { training: true }) as tf.Tensor4D;
+        return weightedCrossEntropy(data.labels, probs, data.weights);
+      }, vars);
+      await value.data();
+      const share = data.images.shape[0] / batch;
+      const prev = acc;
+      acc = tf.tidy(() =>
+        vars.map((v, k) => prev.length ? prev[k].add(grads[v.name].mul(share)) : grads[v.name])
+      );
+      tf.dispose([value, ...prev, ...Object.values(grads)]);
+    }
+    adam.apply(acc);
+    tf.dispose(acc);
+    await vars[0].data();
+  };
+  await trainStep(); // warm-up: XNNPACK operator creation, heap growth
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    await trainStep();
+    times.push(performance.now() - t0);
+  }
+  const kernels = profile ? await profileKernels(trainStep) : undefined;
+  times.sort((a, b) => a - b);
+  adam.dispose();
+  model.dispose();
+  parts.forEach((p) => tf.dispose(Object.values(p)));
+  return { ms: times[Math.floor(times.length / 2)], microBatch, kernels };
+}
+
+/** Runs `bench/train_step.py` and parses its `name ms` lines. */
+async function timeTorch(steps: number): Promise<Record<string, number>> {
+  const cmd = new Deno.Command("/usr/bin/python3", {
+    args: [join(HERE, "train_step.py"), "--steps", String(steps)],
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const { code, stdout, stderr } = await cmd.output();
+  if (code !== 0) {
+    throw new Error(`bench/train_step.py failed: ${new TextDecoder().decode(stderr)}`);
+  }
+  const out: Record<string, number> = {};
+  for (const line of new TextDecoder().decode(stdout).split("\n")) {
+    const m = line.match(/^(\w+) ([\d.]+)$/);
+    if (m) out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+/**
+ * ms/step of each network on wasm and in PyTorch, and their ratio.
+ * @example
+ * const r = await benchTrainStep(); // { cpu_wasm_ms, cpu_torch_ms, cpu_ratio, paper_... }
+ */
+export async function benchTrainStep(
+  opts: { steps?: number; threads?: number; profile?: boolean; log?: (s: string) => void } = {},
+): Promise<Record<string, number>> {
+  const steps = opts.steps ?? 3;
+  const log = opts.log ?? (() => {});
+  const info = await initBackend("wasm", { threads: opts.threads });
+  log(`backend ${info.name}: ${info.device}`);
+  const result: Record<string, number> = { threads: info.threads ?? 1 };
+  for (const net of NETWORKS) {
+    const { ms, microBatch, kernels } = await timeTrainStep(
+      net.model,
+      net.batch,
+      steps,
+      opts.profile,
+    );
+    result[`${net.name}_wasm_ms`] = ms;
+    result[`${net.name}_micro_batch`] = microBatch;
+    if (kernels) {
+      const total = [...kernels.values()].reduce((a, b) => a + b, 0);
+      const top = [...kernels].sort((a, b) => b[1] - a[1]).slice(0, 12);
+      log(`${net.name}: wasm kernels, one step (${total.toFixed(0)} ms in kernels):`);
+      for (const [name, t] of top) {
+        log(`  ${name.padEnd(22)} ${t.toFixed(1).padStart(8)} ms ${(100 * t / total).toFixed(1)}%`);
+      }
+    }
+  }
+  const torch = await timeTorch(steps);
+  for (const net of NETWORKS) {
+    result[`${net.name}_torch_ms`] = torch[net.name];
+    result[`${net.name}_ratio`] = result[`${net.name}_wasm_ms`] / torch[net.name];
+  }
+  return result;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      steps: { type: "string", default: "3" },
+      threads: { type: "string" },
+      profile: { type: "boolean", default: false },
+    },
+  });
+  const r = await benchTrainStep({
+    steps: Number(values.steps),
+    threads: values.threads ? Number(values.threads) : undefined,
+    profile: values.profile,
+    log: (s) => console.log(s),
+  });
+  for (const net of NETWORKS) {
+    console.log(
+      `${net.name} (batch ${net.batch}, ${INPUT}x${INPUT}, wasm micro-batch ${
+        r[`${net.name}_micro_batch`]
+      }): wasm ${r[`${net.name}_wasm_ms`].toFixed(0)} ms/step, ` +
+        `PyTorch ${r[`${net.name}_torch_ms`].toFixed(0)} ms/step, ratio ${
+          r[`${net.name}_ratio`].toFixed(2)
+        }`,
+    );
+  }
+}
