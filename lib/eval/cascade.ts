@@ -46,13 +46,18 @@ const FOREGROUND = 1;
  * Run `m` on slices `zs` of `vol` and set `out[z]` (nx*ny voxels) to 1 where
  * the foreground probability, resized to nx x ny, exceeds `threshold`.
  */
-async function segmentSlices(
+/**
+ * Model `m` on slices `zs` of `vol`: foreground probabilities resized to the
+ * volume's nx x ny, thresholded into `out` (a volume-sized mask; other slices
+ * are left as they are).
+ */
+export async function segmentSlices(
   vol: Volume,
   zs: number[],
   m: CascadeModel,
   out: Uint8Array,
   opts: Required<Pick<PredictOptions, "batchSize" | "threshold">> & PredictOptions,
-  stage: "liver" | "tumor",
+  stage: "liver" | "tumor" = "liver",
 ): Promise<void> {
   const { data } = m.config;
   const [nx, ny] = vol.shape;

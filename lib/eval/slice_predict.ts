@@ -13,10 +13,8 @@
  * ```
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
-import { resizeBilinear, sliceInput, windowStats } from "../data/preprocess.ts";
 import type { Volume } from "../data/volume.ts";
-import type { CascadeModel } from "./cascade.ts";
+import { type CascadeModel, segmentSlices } from "./cascade.ts";
 import { labelComponents } from "./components.ts";
 
 /** Options of {@link predictMask}. */
@@ -37,32 +35,9 @@ export async function predictMask(
   zs: number[],
   opts: PredictMaskOptions = {},
 ): Promise<Uint8Array> {
-  const { threshold = 0.5, batchSize = 4 } = opts;
-  const { inputSize: size, windows, histogramEqualize } = m.config.data;
   const [nx, ny, nz] = vol.shape;
   const out = new Uint8Array(nx * ny * nz);
-  const stats = windows.map((w) => windowStats(vol, w));
-  for (let b = 0; b < zs.length; b += batchSize) {
-    const batch = zs.slice(b, b + batchSize);
-    const input = new Float32Array(batch.length * size * size * windows.length);
-    batch.forEach((z, k) => {
-      const img = sliceInput(vol, z, windows, stats, size, { histogramEqualize });
-      input.set(img, k * img.length);
-    });
-    const probs = tf.tidy(() => {
-      const x = tf.tensor4d(input, [batch.length, size, size, windows.length]);
-      const y = m.model.predict(x) as tf.Tensor4D;
-      return y.slice([0, 0, 0, 1], [-1, -1, -1, 1]).squeeze([3]) as tf.Tensor3D;
-    });
-    const [, oh, ow] = probs.shape;
-    const values = await probs.data() as Float32Array;
-    probs.dispose();
-    batch.forEach((z, k) => {
-      const p = resizeBilinear(values.subarray(k * oh * ow, (k + 1) * oh * ow), ow, oh, 1, nx, ny);
-      const dst = out.subarray(z * nx * ny, (z + 1) * nx * ny);
-      for (let i = 0; i < p.length; i++) dst[i] = p[i] > threshold ? 1 : 0;
-    });
-  }
+  await segmentSlices(vol, zs, m, out, { threshold: 0.5, batchSize: 4, ...opts });
   return out;
 }
 
