@@ -9,7 +9,8 @@
  */
 import { parseArgs } from "node:util";
 import type { BackendName } from "../lib/config/experiment.ts";
-import { predictCases, usePredictBackend } from "../lib/eval/predict_cases.ts";
+import { predictCases } from "../lib/eval/predict_cases.ts";
+import { initBackend } from "../lib/backend/select.ts";
 import type { CascadeModel } from "../lib/eval/cascade.ts";
 import { loadRun } from "../lib/train/loop.ts";
 import { createProgress, type Progress } from "../lib/util/progress.ts";
@@ -46,7 +47,8 @@ async function main(): Promise<void> {
       if (!Number.isInteger(id)) throw new Error(`bad case id "${s}" in --cases`);
       return id;
     });
-  console.error(`backend: ${await usePredictBackend(values.backend as BackendName)}`);
+  const backend = await initBackend(values.backend as BackendName);
+  console.error(`backend: ${backend.name} (${backend.device})`);
   const runs: CascadeModel[] = [];
   for (const dir of values.run) runs.push(await loadRun(dir, values.checkpoint));
   const liver = runs.find((r) => r.config.task === "liver");

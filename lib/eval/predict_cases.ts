@@ -11,8 +11,6 @@
  * @module
  */
 import { join } from "node:path";
-import * as tf from "@tensorflow/tfjs";
-import type { BackendName } from "../config/experiment.ts";
 import { type CaseEntry, indexDataset, splitCases } from "../data/dataset.ts";
 import { readNifti } from "../data/nifti_read.ts";
 import { writeNifti } from "../data/nifti_write.ts";
@@ -61,24 +59,4 @@ export async function predictCases(opts: PredictCasesOptions): Promise<string[]>
     written.push(path);
   }
   return written;
-}
-
-/**
- * Set up the compute backend: `lib/backend/select.ts` when present (as the
- * training loop does), else tfjs's own registry ("auto" = cpu). Returns its name.
- */
-export async function usePredictBackend(name: BackendName): Promise<string> {
-  const select = "../backend/select.ts";
-  try {
-    const mod = await import(select) as {
-      initBackend: (n: BackendName) => Promise<{ name: string; device?: string }>;
-    };
-    const info = await mod.initBackend(name);
-    return info.device ? `${info.name} (${info.device})` : info.name;
-  } catch (err) {
-    if (!(err instanceof TypeError) || !/Module not found/.test(err.message)) throw err;
-  }
-  const wanted = name === "auto" ? "cpu" : name;
-  if (!(await tf.setBackend(wanted))) throw new Error(`backend ${wanted} failed to initialise`);
-  return tf.getBackend();
 }

@@ -18,6 +18,7 @@ import { loadExperiment } from "../config/load.ts";
 import { writeSyntheticSet } from "../data/synthetic.ts";
 import { indexDataset, splitCases } from "../data/dataset.ts";
 import { loadRun, trainExperiment } from "../train/loop.ts";
+import { initBackend } from "../backend/select.ts";
 import { predictCases } from "../eval/predict_cases.ts";
 import { evaluateFolders, parseEvaluationJson, writeEvaluation } from "../eval/evaluate.ts";
 import { readAblationRun } from "../eval/ablation.ts";
@@ -147,6 +148,8 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
     outputs: [predDir],
     run: async () => {
       await Deno.remove(predDir, { recursive: true }).catch(() => {});
+      const backend = await initBackend(opts.backend ?? configs.liver.train.backend);
+      log(`   backend ${backend.name} (${backend.device})`);
       const liver = await loadRun(runs.liver);
       const tumor = await loadRun(runs.tumor);
       const bar = createProgress({ total: testIds.length, label: "cascade" });
