@@ -141,7 +141,10 @@ export async function timeTrainStep(
       const share = data.images.shape[0] / batch;
       const prev = acc;
       acc = tf.tidy(() =>
-        vars.map((v, k) => prev.length ? prev[k].add(grads[v.name].mul(share)) : grads[v.name])
+        vars.map((v, k) => {
+          const g = grads[v.name].mul(share);
+          return prev.length ? prev[k].add(g) : g;
+        })
       );
       tf.dispose([value, ...prev, ...Object.values(grads)]);
     }
