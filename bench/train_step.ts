@@ -2,7 +2,7 @@
  * Benchmark: one training step (forward + weighted cross-entropy + backward + Adam with L2)
  * of the liver FC-DenseNet (`lib/models/fc_densenet.ts`, ELU, bilinear up-sampling, SBU) at a
  * 128x128 input on the wasm backend (`lib/backend/select.ts`), and the same networks in
- * PyTorch (`bench/train_step.py`, `/usr/bin/python3`, 2 threads) in the same run:
+ * PyTorch (`bench/train_step.py`, `/usr/bin/python3`, as many threads as wasm) in the same run:
  * - `cpu`: the `cpu` profile's width of `experiments/liver.json` (16 first filters, growth 8,
  *   3 layers per block, 3 pooling levels), batch 4;
  * - `paper`: 48 first filters, growth 16, 4 layers per block, 3 pooling levels, batch 3.
@@ -168,9 +168,9 @@ export async function timeTrainStep(
 }
 
 /** Runs `bench/train_step.py` and parses its `name ms` lines. */
-async function timeTorch(steps: number): Promise<Record<string, number>> {
+async function timeTorch(steps: number, threads: number): Promise<Record<string, number>> {
   const cmd = new Deno.Command("/usr/bin/python3", {
-    args: [join(HERE, "train_step.py"), "--steps", String(steps)],
+    args: [join(HERE, "train_step.py"), "--steps", String(steps), "--threads", String(threads)],
     stdout: "piped",
     stderr: "piped",
   });
@@ -217,7 +217,7 @@ export async function benchTrainStep(
       }
     }
   }
-  const torch = await timeTorch(steps);
+  const torch = await timeTorch(steps, info.threads ?? 1);
   for (const net of NETWORKS) {
     result[`${net.name}_torch_ms`] = torch[net.name];
     result[`${net.name}_ratio`] = result[`${net.name}_wasm_ms`] / torch[net.name];
