@@ -170,3 +170,39 @@ Deno.test("Identity on wasm shares the buffer; the clone outlives its source", a
   b.dispose();
   assert.equal(buffers(), before);
 });
+
+Deno.test("a tiny FC-DenseNet's training gradients on wasm match cpu", async () => {
+  const { buildFCDenseNet } = await import("../models/fc_densenet.ts");
+  const { setDropoutStep } = await import("../models/step_dropout.ts");
+  const cfg = {
+    inputChannels: 1,
+    classes: 2,
+    firstFilters: 4,
+    growthRate: 2,
+    layersPerBlock: 2,
+    poolingLevels: 2,
+    dropout: 0.2,
+    activation: "elu" as const,
+    upsampling: "bilinear" as const,
+    sbu: true,
+    bnMomentum: 0.9,
+    bnEpsilon: 1e-3,
+  };
+  const xv = values(2 * 16 * 16, 9).map((v) => v - 0.5); // many all-negative pool windows
+  const grads = (backend: string) =>
+    on(backend, () => {
+      const model = buildFCDenseNet(cfg, 16, { seed: 3 });
+      setDropoutStep(model, { seed: 1, step: 0 });
+      const x = tf.tensor4d(xv, [2, 16, 16, 1]);
+      const w = tf.tensor4d(values(2 * 32 * 32 * 2, 10), [2, 32, 32, 2]);
+      const vars = model.trainableWeights.map((v) => v.read() as tf.Variable);
+      const { grads } = tf.variableGrads(
+        () => (model.apply(x, { training: true }) as tf.Tensor).mul(w).sum() as tf.Scalar,
+        vars,
+      );
+      const out = vars.map((v) => grads[v.name]);
+      model.dispose();
+      return out;
+    });
+  assertClose(await grads("wasm"), await grads("cpu"), "FC-DenseNet gradients", 1e-3);
+});
