@@ -52,13 +52,19 @@ export const NETWORKS: { name: string; model: ModelConfig; batch: number }[] = [
   { name: "paper", model: BASE, batch: 3 },
 ];
 
-/** Exclusive milliseconds per wasm kernel while `fn` runs (nested kernel time subtracted). */
-export async function profileKernels(fn: () => Promise<void>): Promise<Map<string, number>> {
+/**
+ * Exclusive milliseconds per kernel of `backend` while `fn` runs (nested kernel time
+ * subtracted). On an asynchronous backend (webgpu) this is the CPU time to dispatch.
+ */
+export async function profileKernels(
+  fn: () => Promise<void>,
+  backend = "wasm",
+): Promise<Map<string, number>> {
   const totals = new Map<string, number>();
   const stack: number[] = []; // child time accumulated per open kernel
-  const originals = tf.getKernelsForBackend("wasm");
+  const originals = tf.getKernelsForBackend(backend);
   for (const k of originals) {
-    tf.unregisterKernel(k.kernelName, "wasm");
+    tf.unregisterKernel(k.kernelName, backend);
     tf.registerKernel({
       ...k,
       setupFunc: undefined, // already set up with the backend
@@ -80,7 +86,7 @@ export async function profileKernels(fn: () => Promise<void>): Promise<Map<strin
     await fn();
   } finally {
     for (const k of originals) {
-      tf.unregisterKernel(k.kernelName, "wasm");
+      tf.unregisterKernel(k.kernelName, backend);
       tf.registerKernel({ ...k, setupFunc: undefined });
     }
   }
@@ -88,10 +94,16 @@ export async function profileKernels(fn: () => Promise<void>): Promise<Map<strin
 }
 
 /** A deterministic batch: a bright disk as "liver", weights 1 / 5 like the weight maps. */
-function makeBatch(batch: number, cfg: ModelConfig) {
-  const out = outputSize(cfg, INPUT);
+function makeBatch(batch: number, cfg: ModelConfig, input: number) {
+  const out = outputSize(cfg, input);
   return tf.tidy(() => {
-    const images = tf.randomUniform([batch, INPUT, INPUT, 1], 0, 1, "float32", 1);
+    const images = tf.randomUniform(
+      [batch, input, input, cfg.inputChannels],
+      0,
+      1,
+      "float32",
+      1,
+    );
     const yy = tf.range(0, out).reshape([out, 1]).sub(out / 2).square();
     const xx = tf.range(0, out).reshape([1, out]).sub(out / 2).square();
     const inside = yy.add(xx).less((out / 3) ** 2).cast("float32");
@@ -111,13 +123,14 @@ export async function timeTrainStep(
   cfg: ModelConfig,
   batch: number,
   steps: number,
-  profile = false,
+  opts: { profile?: boolean; input?: number; backend?: string } = {},
 ): Promise<{ ms: number; microBatch: number; kernels?: Map<string, number> }> {
-  const model = buildFCDenseNet(cfg, INPUT, { seed: 1 });
-  const microBatch = Math.max(
-    1,
-    Math.min(batch, estimateTrainMemory(model, batch, "wasm").maxBatch),
-  );
+  const input = opts.input ?? INPUT;
+  const model = buildFCDenseNet(cfg, input, { seed: 1 });
+  // Only the wasm heap has a hard 4 GiB ceiling worth splitting the batch for.
+  const microBatch = opts.backend === undefined || opts.backend === "wasm"
+    ? Math.max(1, Math.min(batch, estimateTrainMemory(model, batch, "wasm").maxBatch))
+    : batch;
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const adam = createAdam(vars, {
     learningRate: 1e-4,
@@ -126,7 +139,7 @@ export async function timeTrainStep(
   });
   const parts: ReturnType<typeof makeBatch>[] = [];
   for (let start = 0; start < batch; start += microBatch) {
-    parts.push(makeBatch(Math.min(microBatch, batch - start), cfg));
+    parts.push(makeBatch(Math.min(microBatch, batch - start), cfg, input));
   }
   let step = 0;
   const trainStep = async () => {
@@ -159,7 +172,9 @@ export async function timeTrainStep(
     await trainStep();
     times.push(performance.now() - t0);
   }
-  const kernels = profile ? await profileKernels(trainStep) : undefined;
+  const kernels = opts.profile
+    ? await profileKernels(trainStep, opts.backend ?? "wasm")
+    : undefined;
   times.sort((a, b) => a - b);
   adam.dispose();
   model.dispose();
@@ -167,10 +182,22 @@ export async function timeTrainStep(
   return { ms: times[Math.floor(times.length / 2)], microBatch, kernels };
 }
 
-/** Runs `bench/train_step.py` and parses its `name ms` lines. */
-async function timeTorch(steps: number, threads: number): Promise<Record<string, number>> {
-  const cmd = new Deno.Command("/usr/bin/python3", {
-    args: [join(HERE, "train_step.py"), "--steps", String(steps), "--threads", String(threads)],
+/** Runs `bench/train_step.py` (extra args e.g. `--device cuda`) and parses its `name ms` lines. */
+export async function timeTorch(
+  steps: number,
+  threads: number,
+  extra: string[] = [],
+  python = "/usr/bin/python3",
+): Promise<Record<string, number>> {
+  const cmd = new Deno.Command(python, {
+    args: [
+      join(HERE, "train_step.py"),
+      "--steps",
+      String(steps),
+      "--threads",
+      String(threads),
+      ...extra,
+    ],
     stdout: "piped",
     stderr: "piped",
   });
@@ -200,12 +227,9 @@ export async function benchTrainStep(
   log(`backend ${info.name}: ${info.device}`);
   const result: Record<string, number> = { threads: info.threads ?? 1 };
   for (const net of NETWORKS) {
-    const { ms, microBatch, kernels } = await timeTrainStep(
-      net.model,
-      net.batch,
-      steps,
-      opts.profile,
-    );
+    const { ms, microBatch, kernels } = await timeTrainStep(net.model, net.batch, steps, {
+      profile: opts.profile,
+    });
     result[`${net.name}_wasm_ms`] = ms;
     result[`${net.name}_micro_batch`] = microBatch;
     if (kernels) {

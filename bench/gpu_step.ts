@@ -1,0 +1,84 @@
+/**
+ * Benchmark for a machine with a GPU: training steps of the paper-profile
+ * liver model (256 -> SBU 512, batch 3) and tumor model (512, 3 channels,
+ * batch 3) on the `webgpu` backend (or `--backend`), next to the same networks
+ * in PyTorch on CUDA (`bench/train_step.py --device cuda`) in the same run.
+ *
+ * `deno run -A bench/gpu_step.ts [--steps N] [--backend webgpu] [--input 256]
+ *   [--python python3] [--torch-device cuda] [--no-torch] [--profile] [--json FILE]`
+ * (`--profile` adds the CPU time spent dispatching each kernel during one step).
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { BackendName } from "../lib/config/experiment.ts";
+import { loadExperiment } from "../lib/config/load.ts";
+import { initBackend } from "../lib/backend/select.ts";
+import { writeJsonAtomic } from "../lib/util/atomic.ts";
+import { timeTorch, timeTrainStep } from "./train_step.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    steps: { type: "string", default: "5" },
+    backend: { type: "string", default: "webgpu" },
+    input: { type: "string" },
+    python: { type: "string", default: "python3" },
+    "torch-device": { type: "string", default: "cuda" },
+    "no-torch": { type: "boolean", default: false },
+    profile: { type: "boolean", default: false },
+    experiments: { type: "string", default: "experiments" },
+    json: { type: "string" },
+  },
+});
+const steps = Number(values.steps);
+const info = await initBackend(values.backend as BackendName);
+console.log(`backend ${info.name}: ${info.device}${info.detail ? ` (${info.detail})` : ""}`);
+
+const result: Record<string, number | string> = { backend: info.name, device: info.device };
+const liverInput = values.input ? Number(values.input) : undefined;
+for (const name of ["liver", "tumor"] as const) {
+  const cfg = await loadExperiment(`${values.experiments}/${name}.json`, { profile: "paper" });
+  // --input scales both models as the paper does: tumor input = 2 x liver input.
+  const input = liverInput ? (name === "liver" ? liverInput : 2 * liverInput) : cfg.data.inputSize;
+  const t = await timeTrainStep(cfg.model, cfg.train.batchSize, steps, {
+    input,
+    backend: info.name,
+    profile: values.profile,
+  });
+  if (t.kernels) {
+    const total = [...t.kernels.values()].reduce((a, b) => a + b, 0);
+    console.log(`${name}: ${total.toFixed(0)} ms of one step spent dispatching kernels; top:`);
+    for (const [k, ms] of [...t.kernels].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
+      console.log(`  ${k.padEnd(24)} ${ms.toFixed(1).padStart(9)} ms`);
+    }
+  }
+  result[`${name}_input`] = input;
+  result[`${name}_batch`] = cfg.train.batchSize;
+  result[`${name}_${info.name}_ms`] = t.ms;
+  console.log(`${name}: input ${input}, batch ${cfg.train.batchSize}: ${t.ms.toFixed(1)} ms/step`);
+}
+if (!values["no-torch"]) {
+  const torch = await timeTorch(steps, 16, [
+    "--device",
+    values["torch-device"],
+    "--input",
+    String(liverInput ?? 256),
+    "--networks",
+    "paper,tumor",
+  ], values.python);
+  result.liver_torch_ms = torch.paper;
+  result.tumor_torch_ms = torch.tumor;
+  for (const name of ["liver", "tumor"]) {
+    const ratio = (result[`${name}_${info.name}_ms`] as number) /
+      (result[`${name}_torch_ms`] as number);
+    result[`${name}_ratio`] = ratio;
+    console.log(
+      `${name}: PyTorch (${values["torch-device"]}) ${
+        (result[`${name}_torch_ms`] as number).toFixed(1)
+      } ms/step, ratio ${ratio.toFixed(2)}`,
+    );
+  }
+}
+if (values.json) await writeJsonAtomic(values.json, result);
+console.log(JSON.stringify(result));
+Deno.exit(0); // wasm worker threads would keep the process alive
