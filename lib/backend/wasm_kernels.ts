@@ -12,12 +12,16 @@ import { convGradKernels } from "./conv_grad_kernels.ts";
 import { maxPoolGradKernel } from "./maxpool_grad_kernel.ts";
 import { identityKernel } from "./identity_kernel.ts";
 import { registerBatchNormGrad } from "./batchnorm_grad.ts";
+import { reduceKernels } from "./reduce_kernels.ts";
+import { broadcastKernels } from "./broadcast_kernels.ts";
 
-/** The wasm kernels this module adds or replaces. */
+/** The wasm kernels this module adds or replaces (the last two groups wrap stock ones). */
 export const wasmKernels: tf.KernelConfig[] = [
   ...convGradKernels,
   maxPoolGradKernel,
   identityKernel,
+  ...reduceKernels(),
+  ...broadcastKernels(),
 ];
 
 let registered = false;
