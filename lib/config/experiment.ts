@@ -79,6 +79,11 @@ export interface LossConfig {
 export interface TrainConfig {
   loss: LossConfig;
   learningRate: number; // 1e-4
+  /**
+   * `constant` (the paper; the default when absent) or `cosine`: decay from
+   * `learningRate` to 0 over all training iterations (for few-minute runs).
+   */
+  learningRateSchedule?: "constant" | "cosine";
   weightDecay: number; // 5e-6
   batchSize: number; // 3
   /** Slices per forward/backward pass; gradients accumulate up to batchSize. */

@@ -89,6 +89,7 @@ const experimentKeys: Record<string, Spec> = {
   train: obj({
     loss: obj({ crossEntropy: num, dice: num, diceEpsilon: num }),
     learningRate: num,
+    learningRateSchedule: oneOfValues("constant", "cosine"),
     weightDecay: num,
     batchSize: int,
     microBatch: int,
@@ -97,7 +98,7 @@ const experimentKeys: Record<string, Spec> = {
     validationIterations: int,
     seed: int,
     backend: oneOfValues("auto", "tensorflow", "webgpu", "wasm", "cpu"),
-  }),
+  }, { optional: ["learningRateSchedule"] }),
   postprocess: obj({ erosionRadius: num, dilationRadius: num, anisotropic: bool }),
 };
 

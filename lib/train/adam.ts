@@ -35,8 +35,8 @@ export interface AdamState {
 }
 
 export interface Adam {
-  /** Apply one update with gradients in the order of the variables. */
-  apply(grads: tf.Tensor[]): void;
+  /** Apply one update with gradients in the order of the variables (and this step's rate). */
+  apply(grads: tf.Tensor[], learningRate?: number): void;
   /** The current state; the tensors stay owned by the optimiser. */
   state(): AdamState;
   /** Replace the state by copies of `state`'s tensors. */
@@ -57,12 +57,12 @@ export function createAdam(vars: tf.Variable[], opts: AdamOptions): Adam {
   let v: tf.Tensor[] = vars.map((w) => tf.zerosLike(w));
 
   return {
-    apply(grads) {
+    apply(grads, learningRate = opts.learningRate) {
       if (grads.length !== vars.length) {
         throw new Error(`adam: ${grads.length} gradients for ${vars.length} variables`);
       }
       step++;
-      const lrT = opts.learningRate * Math.sqrt(1 - b2 ** step) / (1 - b1 ** step);
+      const lrT = learningRate * Math.sqrt(1 - b2 ** step) / (1 - b1 ** step);
       for (let i = 0; i < vars.length; i++) {
         const [mi, vi] = tf.tidy(() => {
           const g = opts.decay[i] && opts.weightDecay !== 0

@@ -304,7 +304,7 @@ export async function trainExperiment(
         }
         if (parts.length > 1) parts.forEach(disposeBatch);
         disposeBatch(batch);
-        adam.apply(acc);
+        adam.apply(acc, learningRateAt(cfg.train, adam.state().step));
         tf.dispose(acc);
         lossSum += batchLoss;
         const sps = (it * batchSize) / ((performance.now() - t0) / 1000);
@@ -403,6 +403,16 @@ export async function trainExperiment(
     }
   }
   return { runDir, metrics, bestEpoch, bestValDice };
+}
+
+/**
+ * The learning rate of the update after `done` updates: constant, or cosine
+ * from `learningRate` down to 0 at `epochs * trainIterations` updates.
+ */
+export function learningRateAt(train: ExperimentConfig["train"], done: number): number {
+  if ((train.learningRateSchedule ?? "constant") === "constant") return train.learningRate;
+  const total = train.epochs * train.trainIterations;
+  return train.learningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(done, total) / total));
 }
 
 /** Adam over the trainable weights; L2 decay on convolution kernels only (not biases, not BN). */

@@ -8,6 +8,7 @@ import {
   type Batch,
   type BatchSource,
   type EpochMetrics,
+  learningRateAt,
   loadRun,
   NonFiniteLossError,
   trainExperiment,
@@ -212,4 +213,15 @@ Deno.test("end to end on generated synthetic data: smoke liver and tumor runs wi
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
+});
+
+Deno.test("learning rate: constant by default, cosine to 0 over all iterations", async () => {
+  const cfg = await smokeConfig({ epochs: 2, trainIterations: 5, learningRate: 0.01 });
+  assert.equal(learningRateAt(cfg.train, 7), 0.01);
+  const cos = { ...cfg.train, learningRateSchedule: "cosine" as const };
+  // 10 updates in all: 0.01 * (1 + cos(pi * done / 10)) / 2.
+  assert.equal(learningRateAt(cos, 0), 0.01);
+  assert.ok(Math.abs(learningRateAt(cos, 5) - 0.005) < 1e-15);
+  assert.ok(Math.abs(learningRateAt(cos, 9) - 0.01 * (1 + Math.cos(0.9 * Math.PI)) / 2) < 1e-15);
+  assert.equal(learningRateAt(cos, 10), 0);
 });
