@@ -7,9 +7,10 @@
  *   3 layers per block, 3 pooling levels), batch 4;
  * - `paper`: 48 first filters, growth 16, 4 layers per block, 3 pooling levels, batch 3.
  *
- * `deno run -A bench/train_step.ts [--steps N] [--threads T] [--profile]` prints ms/step
- * for both and the ratio; `--profile` adds the wasm time per kernel (exclusive time, timing
- * wrappers around every wasm kernel). `benchTrainStep()` returns the numbers.
+ * `deno run -A bench/train_step.ts [--steps N] [--threads T] [--profile] [--stock K1,K2]` prints
+ * ms/step for both and the ratio; `--profile` adds the wasm time per kernel (exclusive time,
+ * timing wrappers around every wasm kernel); `--stock` also times wasm with the stock kernels
+ * in place of our replacements named (e.g. `Sum,Mean`), in the same run. `benchTrainStep()` returns the numbers.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -23,6 +24,7 @@ import { setDropoutStep } from "../lib/models/step_dropout.ts";
 import { weightedCrossEntropy } from "../lib/train/losses.ts";
 import { createAdam } from "../lib/train/adam.ts";
 import { estimateTrainMemory } from "../lib/backend/memory.ts";
+import { setStockWasmKernels } from "../lib/backend/wasm_kernels.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const INPUT = 128;
@@ -123,8 +125,16 @@ export async function timeTrainStep(
   cfg: ModelConfig,
   batch: number,
   steps: number,
-  opts: { profile?: boolean; input?: number; backend?: string } = {},
-): Promise<{ ms: number; microBatch: number; kernels?: Map<string, number> }> {
+  opts: {
+    profile?: boolean;
+    input?: number;
+    backend?: string;
+    /** Alternate steps with the stock wasm kernels for these names (see `stockMs`). */
+    stock?: string[];
+  } = {},
+): Promise<
+  { ms: number; stockMs?: number; microBatch: number; kernels?: Map<string, number> }
+> {
   const input = opts.input ?? INPUT;
   const model = buildFCDenseNet(cfg, input, { seed: 1 });
   // Only the wasm heap has a hard 4 GiB ceiling worth splitting the batch for.
@@ -167,19 +177,34 @@ export async function timeTrainStep(
   };
   await trainStep(); // warm-up: XNNPACK operator creation, heap growth
   const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
-    await trainStep();
-    times.push(performance.now() - t0);
+  const stockTimes: number[] = [];
+  // With `stock`, steps alternate between our kernels and the stock ones, so that both see
+  // the same machine load.
+  const rounds = opts.stock?.length ? 2 * steps : steps;
+  for (let i = 0; i < rounds; i++) {
+    const stock = opts.stock?.length ? i % 2 === 1 : false;
+    if (stock) setStockWasmKernels(opts.stock!, true);
+    try {
+      const t0 = performance.now();
+      await trainStep();
+      (stock ? stockTimes : times).push(performance.now() - t0);
+    } finally {
+      if (stock) setStockWasmKernels(opts.stock!, false);
+    }
   }
   const kernels = opts.profile
     ? await profileKernels(trainStep, opts.backend ?? "wasm")
     : undefined;
-  times.sort((a, b) => a - b);
+  const median = (t: number[]) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)];
   adam.dispose();
   model.dispose();
   parts.forEach((p) => tf.dispose(Object.values(p)));
-  return { ms: times[Math.floor(times.length / 2)], microBatch, kernels };
+  return {
+    ms: median(times),
+    stockMs: stockTimes.length ? median(stockTimes) : undefined,
+    microBatch,
+    kernels,
+  };
 }
 
 /** Runs `bench/train_step.py` (extra args e.g. `--device cuda`) and parses its `name ms` lines. */
@@ -219,7 +244,14 @@ export async function timeTorch(
  * const r = await benchTrainStep(); // { cpu_wasm_ms, cpu_torch_ms, cpu_ratio, paper_... }
  */
 export async function benchTrainStep(
-  opts: { steps?: number; threads?: number; profile?: boolean; log?: (s: string) => void } = {},
+  opts: {
+    steps?: number;
+    threads?: number;
+    profile?: boolean;
+    /** Also time steps with the stock wasm kernels for these names (`<net>_stock_ms`). */
+    stock?: string[];
+    log?: (s: string) => void;
+  } = {},
 ): Promise<Record<string, number>> {
   const steps = opts.steps ?? 3;
   const log = opts.log ?? (() => {});
@@ -227,11 +259,15 @@ export async function benchTrainStep(
   log(`backend ${info.name}: ${info.device}`);
   const result: Record<string, number> = { threads: info.threads ?? 1 };
   for (const net of NETWORKS) {
-    const { ms, microBatch, kernels } = await timeTrainStep(net.model, net.batch, steps, {
-      profile: opts.profile,
-    });
+    const { ms, stockMs, microBatch, kernels } = await timeTrainStep(
+      net.model,
+      net.batch,
+      steps,
+      { profile: opts.profile, stock: opts.stock },
+    );
     result[`${net.name}_wasm_ms`] = ms;
     result[`${net.name}_micro_batch`] = microBatch;
+    if (stockMs !== undefined) result[`${net.name}_stock_ms`] = stockMs;
     if (kernels) {
       const total = [...kernels.values()].reduce((a, b) => a + b, 0);
       const top = [...kernels].sort((a, b) => b[1] - a[1]).slice(0, 12);
@@ -256,12 +292,14 @@ if (import.meta.main) {
       steps: { type: "string", default: "3" },
       threads: { type: "string" },
       profile: { type: "boolean", default: false },
+      stock: { type: "string" },
     },
   });
   const r = await benchTrainStep({
     steps: Number(values.steps),
     threads: values.threads ? Number(values.threads) : undefined,
     profile: values.profile,
+    stock: values.stock?.split(","),
     log: (s) => console.log(s),
   });
   for (const net of NETWORKS) {
@@ -273,5 +311,10 @@ if (import.meta.main) {
           r[`${net.name}_ratio`].toFixed(2)
         }`,
     );
+    const stock = r[`${net.name}_stock_ms`];
+    if (stock !== undefined) {
+      console.log(`  with stock ${values.stock}: wasm ${stock.toFixed(0)} ms/step`);
+    }
   }
+  Deno.exit(0); // wasm worker threads would keep the process alive
 }

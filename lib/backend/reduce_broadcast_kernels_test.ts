@@ -128,3 +128,21 @@ Deno.test("broadcast binary ops and their gradients on wasm match cpu", async ()
     }, 1e-4);
   }
 });
+
+Deno.test("setStockWasmKernels swaps the stock Sum in and ours back", async () => {
+  const { setStockWasmKernels, wasmKernels } = await import("./wasm_kernels.ts");
+  await tf.setBackend("wasm");
+  const ours = wasmKernels.find((k) => k.kernelName === tf.Sum)!.kernelFunc;
+  const x = tf.tensor3d([1, 2, 3, 4, 5, 6], [3, 1, 2]);
+  setStockWasmKernels([tf.Sum], true);
+  try {
+    assert.notEqual(tf.getKernel(tf.Sum, "wasm")!.kernelFunc, ours);
+    const s = tf.sum(x, [0, 1]);
+    assert.deepEqual(Array.from(s.dataSync()), [9, 12]);
+    s.dispose();
+  } finally {
+    setStockWasmKernels([tf.Sum], false);
+  }
+  assert.equal(tf.getKernel(tf.Sum, "wasm")!.kernelFunc, ours);
+  x.dispose();
+});

@@ -25,6 +25,8 @@ export const wasmKernels: tf.KernelConfig[] = [
 ];
 
 let registered = false;
+/** The stock configs our kernels replaced, by kernel name. */
+const stockConfigs = new Map<string, tf.KernelConfig>();
 
 /**
  * Registers the fixed wasm kernels and the tile-free batch-norm gradient. Idempotent, silent
@@ -37,10 +39,28 @@ export function registerWasmKernels(): void {
   registerBatchNormGrad();
   if (registered) return;
   for (const config of wasmKernels) {
-    if (tf.getKernel(config.kernelName, "wasm") != null) {
+    const stock = tf.getKernel(config.kernelName, "wasm");
+    if (stock != null) {
+      stockConfigs.set(config.kernelName, stock);
       tf.unregisterKernel(config.kernelName, "wasm");
     }
     tf.registerKernel(config);
   }
   registered = true;
+}
+
+/**
+ * Puts the stock wasm kernels back for `names` (`stock` true) or ours again (false), to
+ * measure what a replacement gains in the same run. Names we did not replace are ignored.
+ * @example
+ * setStockWasmKernels(["Sum", "Mean"], true); // time...; then setStockWasmKernels([...], false)
+ */
+export function setStockWasmKernels(names: string[], stock: boolean): void {
+  for (const name of names) {
+    const config = stock ? stockConfigs.get(name) : wasmKernels.find((k) => k.kernelName === name);
+    if (config == null || !stockConfigs.has(name)) continue;
+    tf.unregisterKernel(name, "wasm");
+    // Both were set up when the backend initialised; their setups bind the same functions.
+    tf.registerKernel({ ...config, setupFunc: undefined });
+  }
 }
