@@ -13,15 +13,13 @@ import { maxPoolGradKernel } from "./maxpool_grad_kernel.ts";
 import { identityKernel } from "./identity_kernel.ts";
 import { registerBatchNormGrad } from "./batchnorm_grad.ts";
 import { reduceKernels } from "./reduce_kernels.ts";
-import { broadcastKernels } from "./broadcast_kernels.ts";
 
-/** The wasm kernels this module adds or replaces (the last two groups wrap stock ones). */
+/** The wasm kernels this module adds or replaces (the reductions wrap the stock ones). */
 export const wasmKernels: tf.KernelConfig[] = [
   ...convGradKernels,
   maxPoolGradKernel,
   identityKernel,
   ...reduceKernels(),
-  ...broadcastKernels(),
 ];
 
 let registered = false;

@@ -3,7 +3,6 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmKernels } from "./wasm_kernels.ts";
 import { middleReduction } from "./reduce_kernels.ts";
-import { trailingPeriod } from "./broadcast_kernels.ts";
 
 registerWasmKernels();
 
@@ -49,14 +48,6 @@ Deno.test("middleReduction splits contiguous reduced axes with kept axes after t
   assert.equal(middleReduction([2, 3, 4, 5], [0, 2]), null); // not contiguous
 });
 
-Deno.test("trailingPeriod accepts operands that repeat along leading axes only", () => {
-  assert.equal(trailingPeriod([5], [2, 3, 4, 5]), 5);
-  assert.equal(trailingPeriod([1, 1, 1, 5], [2, 3, 4, 5]), 5);
-  assert.equal(trailingPeriod([1, 4, 5], [2, 3, 4, 5]), 20);
-  assert.equal(trailingPeriod([3, 1, 5], [2, 3, 4, 5]), 0); // repeats in the middle
-  assert.equal(trailingPeriod([1], [2, 3]), 1);
-});
-
 Deno.test("per-channel Sum and Mean on wasm: hand-computed values", async () => {
   await tf.setBackend("wasm");
   const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 1, 2]);
@@ -90,43 +81,6 @@ Deno.test("Sum and Mean (all axis patterns) and their gradients on wasm match cp
     "int32 sum (stock kernel)",
     () => [tf.sum(tf.tensor2d([1, 2, 3, 4], [2, 2], "int32"), 0)],
   );
-});
-
-Deno.test("broadcast Add/Sub/Mul/Div on wasm: hand-computed values", async () => {
-  await tf.setBackend("wasm");
-  const x = tf.tensor3d([1, 2, 3, 4, 6, 8], [3, 1, 2]);
-  const c = tf.tensor1d([1, 2]);
-  const got = [tf.add(x, c), tf.sub(c, x), tf.mul(x, c), tf.div(x, c), tf.div(c, x)];
-  assert.deepEqual(Array.from(got[0].dataSync()), [2, 4, 4, 6, 7, 10]);
-  assert.deepEqual(Array.from(got[1].dataSync()), [0, 0, -2, -2, -5, -6]);
-  assert.deepEqual(Array.from(got[2].dataSync()), [1, 4, 3, 8, 6, 16]);
-  assert.deepEqual(Array.from(got[3].dataSync()), [1, 1, 3, 2, 6, 4]);
-  assert.deepEqual(
-    Array.from(got[4].dataSync()),
-    Array.from(new Float32Array([1, 1, 1 / 3, 0.5, 1 / 6, 0.25])),
-  );
-  tf.dispose([x, c, ...got]);
-});
-
-Deno.test("broadcast binary ops and their gradients on wasm match cpu", async () => {
-  const xv = values(120, 3);
-  const shapes = [[5], [1, 1, 1, 5], [4, 5], [1, 4, 1], [3, 1, 5], [1]];
-  for (const s of shapes) {
-    const n = s.reduce((a, b) => a * b, 1);
-    const cv = values(n, 4).map((v) => v + (v >= 0 ? 0.5 : -0.5)); // away from 0 for Div
-    await compare(`broadcast ${JSON.stringify(s)}`, () => {
-      const x = tf.tensor4d(xv, [2, 3, 4, 5]);
-      const c = tf.tensor(cv, s);
-      const ops = [tf.add, tf.sub, tf.mul, tf.div];
-      const out: tf.Tensor[] = [];
-      for (const op of ops) {
-        const f = (a: tf.Tensor, b: tf.Tensor) =>
-          (op(a, b) as tf.Tensor).square().sum().add((op(b, a) as tf.Tensor).sum());
-        out.push(op(x, c), op(c, x), ...tf.grads(f as (...t: tf.Tensor[]) => tf.Tensor)([x, c]));
-      }
-      return out;
-    }, 1e-4);
-  }
 });
 
 Deno.test("setStockWasmKernels swaps the stock Sum in and ours back", async () => {
