@@ -53,7 +53,19 @@ const convCases: { x: number[]; k: number[]; s: number; pad: Pad }[] = [
   { x: [1, 7, 8, 2], k: [3, 3, 2, 3], s: 2, pad: "valid" },
   { x: [3, 4, 5, 5], k: [1, 1, 5, 2], s: 1, pad: "valid" },
   { x: [2, 6, 6, 4], k: [1, 1, 4, 3], s: 2, pad: "same" },
+  { x: [1, 6, 4, 7], k: [1, 1, 7, 3], s: 1, pad: "same" },
 ];
+
+Deno.test("1x1 filter gradient on wasm: hand-computed X^T dY", async () => {
+  // Two pixels with channels (1, 2) and (3, 4); d(sum of outputs)/dW[ci, co] = sum of x[., ci].
+  await tf.setBackend("wasm");
+  const x = tf.tensor4d([1, 2, 3, 4], [1, 1, 2, 2]);
+  const k = tf.zeros([1, 1, 2, 3]) as tf.Tensor4D;
+  const dk = tf.grad((t: tf.Tensor) => tf.conv2d(x, t as tf.Tensor4D, 1, "same").sum())(k);
+  assert.deepEqual(dk.shape, [1, 1, 2, 3]);
+  assert.deepEqual(Array.from(dk.dataSync()), [4, 4, 4, 6, 6, 6]);
+  tf.dispose([x, k, dk]);
+});
 
 Deno.test("conv2d forward and gradients on wasm match cpu", async () => {
   for (const c of convCases) {
