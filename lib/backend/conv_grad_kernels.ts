@@ -2,7 +2,8 @@
  * Fast convolution gradients for the `wasm` backend, both as forward XNNPACK convolutions:
  * - `Conv2DBackpropFilter` (missing in tfjs-backend-wasm 4.22): a convolution of the input
  *   with the output gradient, batch and channel axes swapped, the stride becoming a dilation
- *   (im2col + matMul measured 8x slower); for 1x1 stride-1 filters, one GEMM X^T dY.
+ *   (im2col + matMul measured 8x slower); at stride 1, one GEMM of the taps of x stacked by
+ *   contiguous copies against dy (paper width: Conv2D time -32%).
  * - `Conv2DBackpropInput` (the stock kernel runs at ~2 GFLOP/s): a convolution of the
  *   zero-inserted output gradient with the flipped, transposed filter. It is also the forward
  *   of transposed convolutions.
@@ -44,9 +45,7 @@ function conv2DBackpropFilter(
   const [kh, kw] = filterShape;
   const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
   const { top, left } = info.padInfo;
-  if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0) {
-    return backpropFilter1x1(backend, x, dy);
-  }
+  if (sh === 1 && sw === 1) return backpropFilterStride1(backend, x, dy, info);
   const bottom = kh + (oh - 1) * sh - info.inHeight - top;
   const right = kw + (ow - 1) * sw - info.inWidth - left;
   // x as a batch of ci images with B channels; dy as an (oh x ow) filter from B to co.
@@ -59,23 +58,55 @@ function conv2DBackpropFilter(
 }
 
 /**
- * Filter gradient of a 1x1, stride-1, unpadded convolution as one matrix product with a long
- * contiguous inner dimension: dW[0,0] = X^T dY over the P = n*h*w pixels, run as a 1x1
- * convolution of x transposed to [1, 1, ci, P] with dy viewed as the weights [1, 1, P, co].
- * XNNPACK then runs a plain GEMM instead of an indirect one over P taps of `batch` channels.
- * (For 3x3 taps, stacking the 9 shifted copies of dy as the weights measured 2x slower:
- * XNNPACK repacks the weights on every call, ~28 ns a value.)
+ * Stride-1 filter gradient as one GEMM with a long contiguous inner dimension. On a grid of
+ * n x Hp x Wp pixels (Hp = oh + kh - 1), dy sits at the top-left and x at (top, left), both
+ * zero elsewhere; then dW[a,b] = sum over q of xG[q + a*Wp + b] * dyG[q]. With x transposed to
+ * [ci, grid], tap (a, b) is one contiguous slice of it at offset a*Wp + b (reads past a row's
+ * end meet finite values times dy = 0), so the 9 taps stack into [kh*kw*ci, P] with 9 copies,
+ * and a 1x1 convolution with dyG as the weights [1, 1, P, co] gives [kh, kw, ci, co] directly.
+ * XNNPACK then runs a plain GEMM instead of an indirect one over P taps of `batch` channels,
+ * and only dy (few channels) is repacked as weights.
  */
-function backpropFilter1x1(backend: BackendWasm, x: Info, dy: Info): Info {
+function backpropFilterStride1(
+  backend: BackendWasm,
+  x: Info,
+  dy: Info,
+  info: tf.backend_util.Conv2DInfo,
+): Info {
   const [n, h, w, ci] = x.shape;
-  const co = dy.shape[3], p = n * h * w;
+  const co = dy.shape[3];
+  const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow } = info;
+  const { top, left } = info.padInfo;
+  const hp = oh + kh - 1, wp = ow + kw - 1, p = n * hp * wp, taps = kh * kw;
+  const pad = (t: Info, paddings: number[][]) =>
+    runWasm("PadV2", backend, { x: t }, { paddings, constantValue: 0 });
   const xT = transpose(backend, x, [3, 0, 1, 2]);
+  const grid = top === 0 && left === 0 && hp === h && wp === w;
+  const xG = grid ? xT : pad(xT, [[0, 0], [0, 0], [top, hp - h - top], [left, wp - w - left]]);
+  if (xG !== xT) free(backend, xT);
+  const dyG = hp === oh && wp === ow ? dy : pad(dy, [[0, 0], [0, hp - oh], [0, wp - ow], [0, 0]]);
+  let stack = xG;
+  if (taps > 1) {
+    stack = backend.makeOutput([1, 1, taps * ci, p], "float32");
+    const dst = heapF32(backend, stack); // views after makeOutput: the heap may have grown
+    const src = heapF32(backend, xG);
+    const block = ci * p;
+    for (let a = 0; a < kh; a++) {
+      for (let b = 0; b < kw; b++) {
+        const off = a * wp + b, at = (a * kw + b) * block;
+        dst.set(src.subarray(off, Math.min(off + block, src.length)), at);
+        dst.fill(0, at + src.length - off, at + block); // past the end: nothing to read
+      }
+    }
+    free(backend, xG);
+  }
   const dW = runWasm("Conv2D", backend, {
-    x: { ...xT, shape: [1, 1, ci, p] },
-    filter: { ...dy, shape: [1, 1, p, co] },
+    x: { ...stack, shape: [1, 1, taps * ci, p] },
+    filter: { ...dyG, shape: [1, 1, p, co] },
   }, { strides: [1, 1], pad: "valid", dataFormat: "NHWC", dilations: [1, 1] });
-  free(backend, xT);
-  return dW; // [1, 1, ci, co], the filter's shape
+  free(backend, stack);
+  if (dyG !== dy) free(backend, dyG);
+  return { ...dW, shape: [kh, kw, ci, co] };
 }
 
 /** Zero-inserts `dy` [n,h,w,c] by the strides: [n, (h-1)*sh+1, (w-1)*sw+1, c]. */

@@ -54,6 +54,9 @@ const convCases: { x: number[]; k: number[]; s: number; pad: Pad }[] = [
   { x: [3, 4, 5, 5], k: [1, 1, 5, 2], s: 1, pad: "valid" },
   { x: [2, 6, 6, 4], k: [1, 1, 4, 3], s: 2, pad: "same" },
   { x: [1, 6, 4, 7], k: [1, 1, 7, 3], s: 1, pad: "same" },
+  { x: [2, 5, 6, 3], k: [2, 2, 3, 4], s: 1, pad: "same" }, // asymmetric padding
+  { x: [2, 7, 5, 2], k: [3, 1, 2, 3], s: 1, pad: "same" },
+  { x: [1, 7, 6, 2], k: [5, 3, 2, 2], s: 1, pad: "valid" },
 ];
 
 Deno.test("1x1 filter gradient on wasm: hand-computed X^T dY", async () => {
