@@ -63,7 +63,8 @@ function conv2DBackpropFilter(
  * zero elsewhere; then dW[a,b] = sum over q of xG[q + a*Wp + b] * dyG[q]. With x transposed to
  * [ci, grid], tap (a, b) is one contiguous slice of it at offset a*Wp + b (reads past a row's
  * end meet finite values times dy = 0), so the 9 taps stack into [kh*kw*ci, P] with 9 copies,
- * and a 1x1 convolution with dyG as the weights [1, 1, P, co] gives [kh, kw, ci, co] directly.
+ * and a 1x1 convolution with dyG as the weights [1, 1, P, co] gives [kh, kw, ci, co] directly
+ * (by ranges of input channels when the stack would be large).
  * XNNPACK then runs a plain GEMM instead of an indirect one over P taps of `batch` channels,
  * and only dy (few channels) is repacked as weights.
  */
@@ -85,28 +86,67 @@ function backpropFilterStride1(
   const xG = grid ? xT : pad(xT, [[0, 0], [0, 0], [top, hp - h - top], [left, wp - w - left]]);
   if (xG !== xT) free(backend, xT);
   const dyG = hp === oh && wp === ow ? dy : pad(dy, [[0, 0], [0, hp - oh], [0, wp - ow], [0, 0]]);
-  let stack = xG;
-  if (taps > 1) {
-    stack = backend.makeOutput([1, 1, taps * ci, p], "float32");
+  const dW = taps === 1 && grid
+    ? gemm1x1(backend, xG, dyG, ci, p)
+    : stackedGemm(backend, xG, dyG, [kh, kw, ci, co], wp, p);
+  free(backend, xG);
+  if (dyG !== dy) free(backend, dyG);
+  return dW;
+}
+
+/**
+ * Cap on the stacked taps, in floats: 64 MiB (paper width at 256x256 would stack ~0.8 GiB at
+ * once). Tests lower it to exercise the chunking.
+ */
+export const stackLimit = { floats: 2 ** 24 };
+
+/**
+ * dW [kh, kw, ci, co] from the grid-laid x `xG` [ci, P] and `dyG` [P, co], the taps of a
+ * range of input channels at a time so that the stack stays under {@link stackLimit}.
+ */
+function stackedGemm(
+  backend: BackendWasm,
+  xG: Info,
+  dyG: Info,
+  shape: [number, number, number, number],
+  wp: number,
+  p: number,
+): Info {
+  const [kh, kw, ci, co] = shape, taps = kh * kw;
+  const chunk = Math.max(1, Math.min(ci, Math.floor(stackLimit.floats / (taps * p))));
+  const dW = chunk < ci ? backend.makeOutput(shape, "float32") : null;
+  for (let c0 = 0; c0 < ci; c0 += chunk) {
+    const cc = Math.min(chunk, ci - c0), block = cc * p;
+    const stack = backend.makeOutput([1, 1, taps * cc, p], "float32");
     const dst = heapF32(backend, stack); // views after makeOutput: the heap may have grown
     const src = heapF32(backend, xG);
-    const block = ci * p;
     for (let a = 0; a < kh; a++) {
       for (let b = 0; b < kw; b++) {
-        const off = a * wp + b, at = (a * kw + b) * block;
-        dst.set(src.subarray(off, Math.min(off + block, src.length)), at);
-        dst.fill(0, at + src.length - off, at + block); // past the end: nothing to read
+        const from = c0 * p + a * wp + b, at = (a * kw + b) * block;
+        const end = Math.min(from + block, src.length);
+        dst.set(src.subarray(from, end), at);
+        dst.fill(0, at + end - from, at + block); // past the end: nothing to read
       }
     }
-    free(backend, xG);
+    const part = gemm1x1(backend, stack, dyG, taps * cc, p);
+    free(backend, stack);
+    if (dW == null) return { ...part, shape };
+    const out = heapF32(backend, dW), got = heapF32(backend, part);
+    for (let k = 0; k < taps; k++) {
+      out.set(got.subarray(k * cc * co, (k + 1) * cc * co), (k * ci + c0) * co);
+    }
+    free(backend, part);
   }
-  const dW = runWasm("Conv2D", backend, {
-    x: { ...stack, shape: [1, 1, taps * ci, p] },
+  return dW!;
+}
+
+/** `rows` [m, p] times `dyG` [p, co] as an XNNPACK 1x1 convolution: [1, 1, m, co]. */
+function gemm1x1(backend: BackendWasm, rows: Info, dyG: Info, m: number, p: number): Info {
+  const co = dyG.shape[dyG.shape.length - 1];
+  return runWasm("Conv2D", backend, {
+    x: { ...rows, shape: [1, 1, m, p] },
     filter: { ...dyG, shape: [1, 1, p, co] },
   }, { strides: [1, 1], pad: "valid", dataFormat: "NHWC", dilations: [1, 1] });
-  free(backend, stack);
-  if (dyG !== dy) free(backend, dyG);
-  return { ...dW, shape: [kh, kw, ci, co] };
 }
 
 /** Zero-inserts `dy` [n,h,w,c] by the strides: [n, (h-1)*sh+1, (w-1)*sw+1, c]. */

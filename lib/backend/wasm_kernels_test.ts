@@ -59,6 +59,23 @@ const convCases: { x: number[]; k: number[]; s: number; pad: Pad }[] = [
   { x: [1, 7, 6, 2], k: [5, 3, 2, 2], s: 1, pad: "valid" },
 ];
 
+Deno.test("stride-1 filter gradient in input-channel chunks on wasm matches cpu", async () => {
+  const { stackLimit } = await import("./conv_grad_kernels.ts");
+  const saved = stackLimit.floats;
+  stackLimit.floats = 9 * 2 * 7 * 8 * 2; // 2 of the 5 input channels per chunk
+  try {
+    const xv = values(2 * 5 * 6 * 5, 11), kv = values(3 * 3 * 5 * 3, 12);
+    await compare("chunked filter gradient", () => {
+      const x = tf.tensor4d(xv, [2, 5, 6, 5]);
+      const k = tf.tensor4d(kv, [3, 3, 5, 3]);
+      const f = (t: tf.Tensor) => tf.conv2d(x, t as tf.Tensor4D, 1, "same").square().sum();
+      return [tf.grad(f)(k)];
+    });
+  } finally {
+    stackLimit.floats = saved;
+  }
+});
+
 Deno.test("1x1 filter gradient on wasm: hand-computed X^T dY", async () => {
   // Two pixels with channels (1, 2) and (3, 4); d(sum of outputs)/dW[ci, co] = sum of x[., ci].
   await tf.setBackend("wasm");
