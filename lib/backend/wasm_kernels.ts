@@ -13,13 +13,15 @@ import { maxPoolGradKernel } from "./maxpool_grad_kernel.ts";
 import { identityKernel } from "./identity_kernel.ts";
 import { registerBatchNormGrad } from "./batchnorm_grad.ts";
 import { reduceKernels } from "./reduce_kernels.ts";
+import { splitKernel } from "./split_kernel.ts";
 
-/** The wasm kernels this module adds or replaces (the reductions wrap the stock ones). */
+/** The wasm kernels this module adds or replaces (the reductions and SplitV wrap the stock ones). */
 export const wasmKernels: tf.KernelConfig[] = [
   ...convGradKernels,
   maxPoolGradKernel,
   identityKernel,
   ...reduceKernels(),
+  splitKernel(),
 ];
 
 let registered = false;
