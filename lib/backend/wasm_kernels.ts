@@ -1,8 +1,11 @@
 /**
- * The kernels the `wasm` backend (tfjs 4.22) lacks or gets wrong for training an
- * FC-DenseNet, registered once. Every other kernel of the forward + backward pass (Elu,
- * EluGrad, Step for the Relu gradient, ResizeBilinear(+Grad), Concat, Softmax, Log, Sum,
- * the dropout and Adam ops) exists in wasm and agrees with `cpu` (see `wasm_kernels_test.ts`).
+ * The kernels the `wasm` backend (tfjs 4.22) lacks, gets wrong or runs slowly for training an
+ * FC-DenseNet, registered once: convolution and max-pool gradients, a copy-free Identity,
+ * transpose-free per-channel Sum/Mean and a one-pass channel SplitV (these two fall back to
+ * the stock kernels outside their fast case). Every other kernel of the forward + backward
+ * pass (Elu, EluGrad, Step for the Relu gradient, ResizeBilinear(+Grad), Concat, Softmax,
+ * Log, the dropout and Adam ops) exists in wasm and agrees with `cpu` (see
+ * `wasm_kernels_test.ts`).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
