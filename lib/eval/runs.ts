@@ -14,8 +14,31 @@
 import { join } from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import type { ExperimentConfig, ProfileName } from "../config/experiment.ts";
+import { loadExperiment } from "../config/load.ts";
 import { checkpointDir } from "../train/checkpoint.ts";
 import { type EpochMetrics, loadRun, trainExperiment, type TrainOptions } from "../train/loop.ts";
+
+/**
+ * `<experimentsDir>/<name>.json` at `profile`, reading its data from `dataRoot`:
+ * the config a notebook (or `deno task reproduce`) trains and loads runs of.
+ */
+export function profileExperiment(
+  name: string,
+  profile: string,
+  dataRoot: string,
+  experimentsDir = "../experiments",
+): Promise<ExperimentConfig> {
+  // The loader rejects a profile the file does not define, naming the file.
+  return loadExperiment(join(experimentsDir, `${name}.json`), {
+    profile: profile as ProfileName,
+    overrides: { data: { root: dataRoot } },
+  });
+}
+
+/** The run's id: the last part of its folder. */
+export function runId(run: { runDir: string }): string {
+  return run.runDir.split(/[\\/]/).filter(Boolean).at(-1) ?? run.runDir;
+}
 
 /** A run folder and what its files say. */
 export interface RunInfo {

@@ -13,9 +13,14 @@
  * ```
  * @module
  */
+import { isLiver, topSlices } from "../data/slice_counts.ts";
 import type { Volume } from "../data/volume.ts";
 import { type CascadeModel, segmentSlices } from "./cascade.ts";
 import { labelComponents } from "./components.ts";
+import { postprocessLiver } from "./postprocess.ts";
+
+// Slice choice lives with the data helpers; re-exported for the figures that predict on it.
+export { showcaseSlice, sliceCounts, topSlices } from "../data/slice_counts.ts";
 
 /** Options of {@link predictMask}. */
 export interface PredictMaskOptions {
@@ -39,35 +44,6 @@ export async function predictMask(
   const out = new Uint8Array(nx * ny * nz);
   await segmentSlices(vol, zs, m, out, { threshold: 0.5, batchSize: 4, ...opts });
   return out;
-}
-
-/** Per-slice count of voxels where `select(label)` holds. */
-export function sliceCounts(seg: Volume, select: (label: number) => boolean): number[] {
-  const [nx, ny, nz] = seg.shape;
-  const n = nx * ny;
-  return Array.from({ length: nz }, (_, z) => {
-    let c = 0;
-    for (let i = z * n; i < (z + 1) * n; i++) if (select(seg.data[i])) c++;
-    return c;
-  });
-}
-
-/**
- * The `count` slices with the most voxels selected (ties: lower z), in z order;
- * slices with none are left out.
- */
-export function topSlices(
-  seg: Volume,
-  select: (label: number) => boolean,
-  count: number,
-): number[] {
-  return sliceCounts(seg, select)
-    .map((c, z) => ({ c, z }))
-    .filter((s) => s.c > 0)
-    .sort((a, b) => b.c - a.c || a.z - b.z)
-    .slice(0, count)
-    .map((s) => s.z)
-    .sort((a, b) => a - b);
 }
 
 /** A mask's size, 26-connected components and Dice against the reference liver (labels >= 1). */
@@ -165,4 +141,32 @@ export function changeSlice(
     out[i] = a === b ? 0 : a ? 1 : 2;
   }
   return out;
+}
+
+/** The liver post-processing on one volume: raw and post-processed masks and the slice to show. */
+export interface PostprocessExample {
+  /** The liver model's thresholded mask on every slice, and after post-processing. */
+  raw: Uint8Array;
+  post: Uint8Array;
+  effect: PostprocessEffect;
+  /** Where post-processing changed the most; the slice with the most reference liver when it changed nothing. */
+  z: number;
+}
+
+/**
+ * The liver model on every slice of `vol`, post-processed in 3D with the run's
+ * `postprocess` config, compared with the reference labels `ref`.
+ */
+export async function postprocessExample(
+  vol: Volume,
+  ref: Volume,
+  liver: CascadeModel,
+): Promise<PostprocessExample> {
+  const raw = await predictMask(vol, liver, Array.from({ length: vol.shape[2] }, (_, z) => z));
+  const post =
+    postprocessLiver({ data: raw, shape: vol.shape }, vol.spacing, liver.config.postprocess)
+      .data;
+  const effect = postprocessEffect(raw, post, ref);
+  const changed = effect.removed + effect.added > 0;
+  return { raw, post, effect, z: changed ? effect.z : topSlices(ref, isLiver, 1)[0] ?? 0 };
 }

@@ -69,6 +69,16 @@ export const PAPER_WINDOWS: Record<string, HUWindow> = {
   "tumor [-100,400]": [-100, 400],
 };
 
+/**
+ * Ticks of a symmetric-log count axis up to `max`: 0 and the powers of ten
+ * (Plot's default symlog ticks crowd the top of the axis until the labels overlap).
+ */
+export function decadeTicks(max: number): number[] {
+  const ticks = [0];
+  for (let t = 1; t <= Math.max(max, 1); t *= 10) ticks.push(t);
+  return ticks;
+}
+
 /** Histogram of HU values with each window marked as a shaded band and its bounds. */
 export function huHistogram(
   values: ArrayLike<number>,
@@ -86,7 +96,13 @@ export function huHistogram(
     width: options.width ?? 640,
     height: options.height ?? 320,
     x: { label: "HU" },
-    y: { label: "voxels", type: options.logCount === false ? "linear" : "symlog", grid: true },
+    y: options.logCount === false ? { label: "voxels", grid: true } : {
+      label: "voxels",
+      type: "symlog",
+      grid: true,
+      ticks: decadeTicks(Math.max(0, ...bins.map((b) => b.count))),
+      tickFormat: "~s",
+    },
     color: { legend: true, type: "ordinal" },
     marks: [
       Plot.rect(windows, { x1: "lo", x2: "hi", fill: "name", fillOpacity: 0.12 }),

@@ -14,6 +14,8 @@
  * ```
  * @module
  */
+import type { ExperimentConfig } from "../config/experiment.ts";
+import { type ObtainedRun, obtainRun, type ObtainRunOptions } from "../eval/runs.ts";
 import type { EpochMetrics, StepInfo } from "../train/loop.ts";
 import type { ChartFigure } from "./chart.ts";
 import { trainingCurves } from "./charts.ts";
@@ -156,4 +158,39 @@ export function trainingMonitor(opts: TrainingMonitorOptions): TrainingMonitor {
     },
     done: () => queue,
   };
+}
+
+/** Options of {@link obtainRunLive}: {@link obtainRun}'s, the monitor's display and a log. */
+export interface ObtainRunLiveOptions extends Omit<ObtainRunOptions, "onEpoch" | "onStep"> {
+  /** Where the monitor shows the status and curves (default the Jupyter kernel's). */
+  display?: DisplayFn;
+  /** Where the run's note goes (default console.log). */
+  log?: (line: string) => void;
+}
+
+/**
+ * {@link obtainRun} with a {@link trainingMonitor} attached: when the run is
+ * trained, its status line and curves update live; the note (loaded or why it
+ * trained) is logged.
+ *
+ * @example
+ * ```ts
+ * const run = await obtainRunLive(cfg, { runsDir: "../results/runs", runId: liverRun, train });
+ * ```
+ */
+export async function obtainRunLive(
+  cfg: ExperimentConfig,
+  opts: ObtainRunLiveOptions,
+): Promise<ObtainedRun> {
+  const { display, log = console.log, ...rest } = opts;
+  const monitor = trainingMonitor({
+    title: `${cfg.name} (${cfg.profile})`,
+    epochs: cfg.train.epochs,
+    iterations: cfg.train.trainIterations,
+    display,
+  });
+  const run = await obtainRun(cfg, { ...rest, onEpoch: monitor.onEpoch, onStep: monitor.onStep });
+  await monitor.done();
+  log(run.note);
+  return run;
 }

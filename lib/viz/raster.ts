@@ -36,8 +36,11 @@ export interface ImageFigure extends Raster, Displayable {
   caption?: string;
   /** PNG bytes (grey, RGB or RGBA, whichever keeps the pixels exact). */
   toPNG(): Uint8Array;
-  /** `<img>` tag with the PNG inlined as a data URL (and the caption, if any). */
-  toHTML(): string;
+  /**
+   * `<img>` tag with the PNG inlined as a data URL (and the caption, if any),
+   * shown `displayWidth` px wide (default: its own width; the PNG keeps every pixel).
+   */
+  toHTML(displayWidth?: number): string;
   /** Write `.png` (or `.html`) to `path` atomically. */
   save(path: string): Promise<void>;
 }
@@ -63,12 +66,13 @@ export function imageFigure(raster: Raster, caption?: string): ImageFigure {
   const { width, height, rgba } = raster;
   let png: Uint8Array | undefined;
   const toPNG = () => (png ??= encodeRgbaPng(rgba, width, height));
-  const toHTML = () => {
-    const img = `<img src="data:image/png;base64,${toBase64(toPNG())}" width="${width}" ` +
-      `height="${height}" alt="${escapeHtml(caption ?? "image")}">`;
+  const toHTML = (displayWidth = width) => {
+    const shownHeight = Math.round((height * displayWidth) / width);
+    const img = `<img src="data:image/png;base64,${toBase64(toPNG())}" width="${displayWidth}" ` +
+      `height="${shownHeight}" alt="${escapeHtml(caption ?? "image")}">`;
     return caption === undefined
       ? img
-      : `<figure style="display:inline-block;margin:4px">${img}<figcaption>${
+      : `<figure style="display:inline-block;margin:4px;max-width:${displayWidth}px">${img}<figcaption>${
         escapeHtml(caption)
       }</figcaption></figure>`;
   };
@@ -103,6 +107,11 @@ export interface GridOptions {
   background?: Rgb;
   /** One caption per image: the Jupyter display becomes an HTML grid with captions. */
   captions?: string[];
+  /**
+   * Widest row of the captioned HTML display in px (default 1000): wider rows show
+   * their images scaled down (saved PNGs keep full resolution).
+   */
+  maxDisplayWidth?: number;
 }
 
 /** A grid figure: one raster montage (for PNG files) plus per-image captions. */
@@ -143,9 +152,12 @@ export function imageGrid(images: Raster[], options: GridOptions = {}): GridFigu
   const montage = imageFigure(out);
   const cells = images.map((img, k) => imageFigure(img, captions?.[k]));
   if (!captions) return { ...montage, cells };
+  // Each figure has a 4 px margin per side (see toHTML) besides the grid gap.
+  const room = (options.maxDisplayWidth ?? 1000) - (columns - 1) * gap - columns * 8;
+  const scale = Math.min(1, room / (columns * cellW));
   const html = () =>
     `<div style="display:grid;grid-template-columns:repeat(${columns},max-content);gap:${gap}px">${
-      cells.map((c) => c.toHTML()).join("")
+      cells.map((c) => c.toHTML(Math.max(1, Math.floor(c.width * scale)))).join("")
     }</div>`;
   return {
     ...montage,

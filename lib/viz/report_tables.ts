@@ -60,10 +60,12 @@ function blockOf(name: string): string {
 
 /**
  * Layers grouped into consecutive blocks by name prefix (first_conv, down0,
- * td0, ..., bottleneck, tu0, up0, ..., classifier), with parameter counts.
+ * td0, ..., bottleneck, tu0, up0, ..., classifier), with parameter counts;
+ * `note` (e.g. the input and output shapes) leads the table's caption.
  */
 export function modelSummary(
   model: tf.LayersModel,
+  note?: string,
 ): { rows: BlockRow[]; parameters: number; table: TableFigure } {
   const rows: BlockRow[] = [];
   for (const layer of model.layers) {
@@ -88,7 +90,9 @@ export function modelSummary(
       parameters,
     }] as unknown as Record<string, unknown>[],
     {
-      caption: `${model.layers.length} layers, ${parameters.toLocaleString("en")} parameters`,
+      caption: `${note ? `${note}, ` : ""}${model.layers.length} layers, ${
+        parameters.toLocaleString("en")
+      } parameters`,
     },
   );
   return { rows, parameters, table };
