@@ -12,16 +12,8 @@
 import { join } from "node:path";
 import type { ExperimentConfig } from "../config/experiment.ts";
 import type { EpochMetrics } from "../train/loop.ts";
+import { exists } from "../util/fs.ts";
 import type { AblationRun } from "./tables.ts";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The run folder itself when it holds `metrics.jsonl`; otherwise (an

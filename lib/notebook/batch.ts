@@ -72,14 +72,14 @@ export async function defaultNotebooks(dir: string): Promise<string[]> {
   return names.sort().map((n) => join(dir, n));
 }
 
-async function exists(path: string): Promise<boolean> {
+async function isFile(path: string): Promise<boolean> {
   return await Deno.stat(path).then((s) => s.isFile, () => false);
 }
 
 /** Resolve a notebook name, prefix or path to a file (errors list what exists). */
 export async function resolveNotebook(name: string, dir: string): Promise<string> {
   for (const candidate of [name, join(dir, name), join(dir, `${name}.ipynb`)]) {
-    if (candidate.endsWith(".ipynb") && await exists(candidate)) return candidate;
+    if (candidate.endsWith(".ipynb") && await isFile(candidate)) return candidate;
   }
   const all: string[] = [];
   for await (const e of Deno.readDir(dir)) if (e.name.endsWith(".ipynb")) all.push(e.name);

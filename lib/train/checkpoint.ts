@@ -19,6 +19,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { basename, dirname, join } from "node:path";
 import type { Adam, AdamState } from "./adam.ts";
+import { exists } from "../util/fs.ts";
 import "../models/step_dropout.ts"; // registers StepDropout for deserialisation
 
 /** What besides tensors a checkpoint records, so that a run resumes exactly. */
@@ -33,12 +34,6 @@ export interface CheckpointState {
   bestValDice: number;
   bestEpoch: number;
 }
-
-const exists = (path: string) =>
-  Deno.stat(path).then(() => true, (err) => {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  });
 
 /** Serialise `model` to tfjs layers-format files in `dir` (created). */
 export async function saveModelFiles(model: tf.LayersModel, dir: string): Promise<void> {
