@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import type { ExperimentConfig } from "../config/experiment.ts";
+import { loadExperiment } from "../config/load.ts";
 import type { Vec3, Volume } from "../data/volume.ts";
 import {
   changeSlice,
   postprocessEffect,
+  postprocessExample,
   predictMask,
   sliceCounts,
   sliceDice,
@@ -90,4 +92,28 @@ Deno.test("postprocessEffect counts voxels, components and Dice before and after
   const grown = Uint8Array.from([1, 1, 1, 1, 0, 1, 1, 0, 0, 0]);
   assert.equal(postprocessEffect(post, grown, ref).z, 1);
   assert.throws(() => postprocessEffect(raw.subarray(1), post, ref), /do not match/);
+});
+
+Deno.test("postprocessExample: nothing predicted, nothing changed: the slice with the most liver", async () => {
+  const cfg = await loadExperiment(
+    new URL("../../experiments/liver.json", import.meta.url).pathname,
+  );
+  const config = { ...cfg, data: { ...cfg.data, inputSize: 4, windows: [[-100, 300]] } };
+  const hu = new Int16Array(48).fill(-100);
+  // Reference liver: 1 voxel on slice 0, 3 on slice 2.
+  const ref = vol(Uint8Array.from({ length: 48 }, (_, i) => [0, 32, 33, 34].includes(i) ? 1 : 0), [
+    4,
+    4,
+    3,
+  ]);
+  const model = linearModel(4, 0, -10); // p = sigmoid(-10) everywhere: no liver
+  const ex = await postprocessExample(vol(hu, [4, 4, 3]), ref, {
+    config: config as ExperimentConfig,
+    model,
+  });
+  model.dispose();
+  assert.equal(ex.raw.reduce((a, b) => a + b, 0), 0);
+  assert.deepEqual([...ex.post], [...ex.raw]);
+  assert.deepEqual([ex.effect.removed, ex.effect.added, ex.effect.before.dice], [0, 0, 0]);
+  assert.equal(ex.z, 2);
 });

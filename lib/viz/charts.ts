@@ -79,6 +79,14 @@ export function decadeTicks(max: number): number[] {
   return ticks;
 }
 
+/** A power of ten as a short label: 1, 10, 100, 1k, 10k, 100k, 1M, ... */
+export function decadeLabel(v: number): string {
+  if (v >= 1e9) return `${v / 1e9}G`;
+  if (v >= 1e6) return `${v / 1e6}M`;
+  if (v >= 1e3) return `${v / 1e3}k`;
+  return String(v);
+}
+
 /** Histogram of HU values with each window marked as a shaded band and its bounds. */
 export function huHistogram(
   values: ArrayLike<number>,
@@ -101,7 +109,7 @@ export function huHistogram(
       type: "symlog",
       grid: true,
       ticks: decadeTicks(Math.max(0, ...bins.map((b) => b.count))),
-      tickFormat: "~s",
+      tickFormat: decadeLabel,
     },
     color: { legend: true, type: "ordinal" },
     marks: [

@@ -108,8 +108,9 @@ export interface GridOptions {
   /** One caption per image: the Jupyter display becomes an HTML grid with captions. */
   captions?: string[];
   /**
-   * Widest row of the captioned HTML display in px (default 1000): wider rows show
-   * their images scaled down (saved PNGs keep full resolution).
+   * Widest row of the captioned HTML display in px (default 960): wider rows show
+   * their images scaled down (saved PNGs keep full resolution); 960 fits the
+   * content column of an nbconvert HTML report in a 1100 px window.
    */
   maxDisplayWidth?: number;
 }
@@ -153,7 +154,7 @@ export function imageGrid(images: Raster[], options: GridOptions = {}): GridFigu
   const cells = images.map((img, k) => imageFigure(img, captions?.[k]));
   if (!captions) return { ...montage, cells };
   // Each figure has a 4 px margin per side (see toHTML) besides the grid gap.
-  const room = (options.maxDisplayWidth ?? 1000) - (columns - 1) * gap - columns * 8;
+  const room = (options.maxDisplayWidth ?? 960) - (columns - 1) * gap - columns * 8;
   const scale = Math.min(1, room / (columns * cellW));
   const html = () =>
     `<div style="display:grid;grid-template-columns:repeat(${columns},max-content);gap:${gap}px">${

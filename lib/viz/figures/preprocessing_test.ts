@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { parseHTML } from "linkedom";
 import type { ExperimentConfig } from "../../config/experiment.ts";
 import type { CtCase } from "../../data/case_loader.ts";
-import { decadeTicks } from "../charts.ts";
+import { decadeLabel, decadeTicks } from "../charts.ts";
 import { JUPYTER_DISPLAY } from "../display.ts";
 import {
   caseHistogram,
@@ -106,4 +106,16 @@ Deno.test("caseHistogram's count axis has one tick per decade", () => {
   const labels = [...document.querySelectorAll('g[aria-label="y-axis tick label"] text')]
     .map((t) => t.textContent);
   assert.deepEqual(labels, ["0", "1", "10"]); // 44 voxels at -200 HU
+});
+
+Deno.test("decade tick labels are short", () => {
+  assert.deepEqual([0, 1, 100, 1000, 1e5, 1e6, 1e9].map(decadeLabel), [
+    "0",
+    "1",
+    "100",
+    "1k",
+    "100k",
+    "1M",
+    "1G",
+  ]);
 });
