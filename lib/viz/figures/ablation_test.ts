@@ -78,7 +78,7 @@ Deno.test("the ablation's tables, fairness note, curves and bars from four runs"
     };
     assert.match(
       sameSettingsNote([runs[0], unfair]),
-      /WARNING.*\n  ablation-relu: train\.seed: \d+ -> 99/,
+      /WARNING.*\n {2}ablation-relu: train\.seed: \d+ -> 99/,
     );
 
     const table = await ablationTableOf(runs);
