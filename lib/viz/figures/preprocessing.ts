@@ -198,6 +198,7 @@ export function sliceSelectionChart(seg: Volume, liverCfg: Cfg, tumorCfg: Cfg): 
       `Label pixels per slice; selected: liver ${liverSlices.length}, tumor ${tumorSlices.length} of ${counts.length} slices`,
     width: 720,
     height: 300,
+    marginLeft: 56, // room for "35,000"-wide pixel counts of a 512 px slice
     x: { label: "slice z" },
     y: { label: "pixels", grid: true },
     color: { legend: true, type: "ordinal", domain: [LIVER, TUMOR], range: ["#d62728", "#2ca02c"] },
