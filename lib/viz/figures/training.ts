@@ -87,12 +87,22 @@ async function withTarget(
  * when no validation case does (a line on `log` says so).
  */
 export async function validationShowcase(
-  run: { config: ExperimentConfig },
+  run: { config: ExperimentConfig; runDir?: string },
   dataRoot: string,
   { count = 3, log = console.log }: { count?: number; log?: (line: string) => void } = {},
 ): Promise<ShownCase[]> {
   const entries = await indexDataset(dataRoot, { requireSegmentation: true });
-  const split = splitCases(entries, run.config.data.split);
+  let split;
+  try {
+    split = splitCases(entries, run.config.data.split);
+  } catch (err) {
+    // Typically the latest run of the profile was trained on another data set.
+    throw new Error(
+      `run ${run.runDir ?? run.config.name} (trained on ${run.config.data.root}) does not fit ` +
+        `${dataRoot}: ${(err as Error).message}; choose a run of this data set`,
+      { cause: err },
+    );
+  }
   const select = targetOf(run.config.task);
   const shown = await withTarget(split.validation, select, count);
   if (shown.length > 0) return shown;

@@ -81,3 +81,17 @@ Deno.test({
     }
   },
 });
+
+Deno.test("validationShowcase names the run when its split does not fit the data", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    await writeSyntheticSet({ out: tmp, cases: 2, size: 16, seed: 1, slices: 4 });
+    const cfg = await profileExperiment("liver", "smoke", "data/other", EXPERIMENTS);
+    await assert.rejects(
+      validationShowcase({ config: cfg, runDir: "runs/liver/x" }, tmp),
+      /run runs\/liver\/x \(trained on data\/other\) does not fit .*: split asks for 2\+1\+1 = 4 cases, the dataset has 2/,
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
