@@ -26,6 +26,7 @@ import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import type { BackendName, ExperimentConfig } from "../config/experiment.ts";
 import { buildFCDenseNet, outputSize } from "../models/fc_densenet.ts";
+import { checkTrainMemory } from "../backend/memory.ts";
 import { setDropoutStep } from "../models/step_dropout.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../util/atomic.ts";
 import { createProgress, type Progress } from "../util/progress.ts";
@@ -244,6 +245,10 @@ export async function trainExperiment(
       model.trainableWeights.map((w) => w.read() as tf.Variable),
       adamOptions(cfg, model),
     );
+  }
+  if (info.name === "wasm" || info.name === "cpu") {
+    // The wasm heap fails with obscure errors past 4 GiB: say so before the first step.
+    checkTrainMemory(model, cfg.train.microBatch, info.name, `${cfg.name} (${cfg.profile})`);
   }
   const expectOut = outputSize(cfg.model, cfg.data.inputSize);
   log(

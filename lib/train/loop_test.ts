@@ -225,3 +225,28 @@ Deno.test("learning rate: constant by default, cosine to 0 over all iterations",
   assert.ok(Math.abs(learningRateAt(cos, 9) - 0.01 * (1 + Math.cos(0.9 * Math.PI)) / 2) < 1e-15);
   assert.equal(learningRateAt(cos, 10), 0);
 });
+
+Deno.test("a step too big for the wasm heap stops before training with a clear message", async () => {
+  const cfg = await loadExperiment(
+    new URL("../../experiments/liver.json", import.meta.url).pathname,
+    { profile: "paper", overrides: { train: { backend: "wasm", microBatch: 3 } } },
+  );
+  const never = {
+    next(): never {
+      throw new Error("no batch may be drawn");
+    },
+    state: () => null,
+    restore() {},
+  };
+  const dir = await Deno.makeTempDir();
+  await assert.rejects(
+    () =>
+      trainExperiment(cfg, {
+        runDir: dir,
+        quiet: true,
+        sources: { train: never, validation: never },
+      }),
+    /liver \(paper\): a step of 3 sample\(s\) needs about .* GiB, more than the 4 GiB wasm heap/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
