@@ -138,6 +138,26 @@ Deno.test({
       const predictions = [...Deno.readDirSync(join(results, "predictions", "smoke"))];
       assert.equal(predictions.length, 1); // the one test case of the smoke split
       assert.ok((await Deno.stat(join(results, "tables", "smoke", "ablation.md"))).isFile);
+      // Every figure is also saved under <resultsDir>/figures/<notebook>/.
+      const figures: Record<string, string[]> = {
+        "01_preprocessing": [
+          "hu_histogram.svg",
+          "slice_labels.png",
+          "tumor_windows.png",
+          "weight_maps.png",
+          "slice_selection.svg",
+        ],
+        "02_liver_model": ["curves.svg", "validation_predictions.png"],
+        "03_tumor_model": ["curves.svg", "windows.png", "validation_predictions.png"],
+        "04_ablations": ["curves.svg", "bars.svg"],
+        "05_results": ["postprocessing.png", "fig3_overlays.png"],
+      };
+      for (const [name, files] of Object.entries(figures)) {
+        for (const f of files) {
+          const path = join(results, "figures", name, f);
+          assert.ok((await Deno.stat(path)).size > 0, `${path} written`);
+        }
+      }
 
       if (!withHtml) {
         console.warn("skipped the HTML report checks: nbconvert is not installed");
@@ -156,4 +176,18 @@ Deno.test({
       await Deno.remove(tmp, { recursive: true });
     }
   },
+});
+
+Deno.test("paper notebooks: code cells are short (the parameters and imports cells aside)", async () => {
+  for await (const e of Deno.readDir(NOTEBOOKS)) {
+    if (!/^0\d.*\.ipynb$/.test(e.name)) continue;
+    const nb = await readNotebook(join(NOTEBOOKS, e.name));
+    const code = nb.cells.filter((c): c is CodeCell => c.cell_type === "code");
+    for (const cell of code) {
+      const source = cell.source;
+      if (cell.metadata.tags?.includes("parameters") || /^import /m.test(source)) continue;
+      const lines = source.trim().split("\n").length;
+      assert.ok(lines <= 8, `${e.name}: a ${lines}-line cell (logic belongs in lib/):\n${source}`);
+    }
+  }
 });
