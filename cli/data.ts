@@ -1,17 +1,17 @@
 /**
  * `deno task data [--out DIR] [--cases N] [--size PX] [--slices N] [--seed S]`:
- * write a synthetic LiTS-layout data set (default 12 cases of 512x512 into
+ * write a synthetic LiTS-layout data set (default 24 cases of 512x512 into
  * `data/synthetic`) and print what it made.
  * @module
  */
 import { parseArgs } from "node:util";
-import { writeSyntheticSet } from "../lib/data/synthetic.ts";
+import { DEFAULT_SYNTHETIC_CASES, writeSyntheticSet } from "../lib/data/synthetic.ts";
 import { createProgress } from "../lib/util/progress.ts";
 
 const USAGE =
   "usage: deno task data [--out DIR] [--cases N] [--size PX] [--slices N] [--seed S]\n" +
   "  --out     output folder (default data/synthetic)\n" +
-  "  --cases   number of cases (default 12)\n" +
+  `  --cases   number of cases (default ${DEFAULT_SYNTHETIC_CASES})\n` +
   "  --size    in-plane pixels (default 512; spacing scales so anatomy keeps its size)\n" +
   "  --slices  slices per case (default drawn per case, 40..90)\n" +
   "  --seed    seed (default 1)";
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const cases = positiveInt("cases", values.cases, 12)!;
+  const cases = positiveInt("cases", values.cases, DEFAULT_SYNTHETIC_CASES)!;
   const size = positiveInt("size", values.size, 512)!;
   const slices = positiveInt("slices", values.slices);
   const seed = values.seed === undefined ? 1 : Number(values.seed);

@@ -1,6 +1,6 @@
 /**
  * `deno task train experiments/liver.json [--profile cpu] [--backend NAME]
- *   [--resume] [--run-id ID] [--data DIR] [--epochs N] [--quiet]`
+ *   [--resume] [--run-id ID | --run-dir DIR] [--data DIR] [--epochs N] [--quiet]`
  *
  * Trains one experiment into `results/runs/<name>/<run-id>/`. The profile
  * defaults to `cpu` (this machine); `paper` is the paper's exact settings.
@@ -15,7 +15,8 @@ import { loadExperiment, type Patch } from "../lib/config/load.ts";
 import { NonFiniteLossError, trainExperiment } from "../lib/train/loop.ts";
 
 const usage = "usage: deno task train EXPERIMENT.json [--profile smoke|cpu|paper] " +
-  "[--backend auto|tensorflow|webgpu|wasm|cpu] [--resume] [--run-id ID] [--data DIR] [--epochs N] [--quiet]";
+  "[--backend auto|tensorflow|webgpu|wasm|cpu] [--resume] [--run-id ID | --run-dir DIR] [--data DIR] " +
+  "[--epochs N] [--quiet]";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
@@ -25,6 +26,7 @@ const { values, positionals } = parseArgs({
     backend: { type: "string" },
     resume: { type: "boolean", default: false },
     "run-id": { type: "string" },
+    "run-dir": { type: "string" },
     data: { type: "string" },
     epochs: { type: "string" },
     quiet: { type: "boolean", default: false },
@@ -56,9 +58,11 @@ try {
     overrides,
   });
   const runs = join("results", "runs", cfg.name);
-  const runId = values["run-id"] ?? (values.resume ? await newestRun(runs) : undefined);
+  const runId = values["run-id"] ??
+    (values.resume && !values["run-dir"] ? await newestRun(runs) : undefined);
   const result = await trainExperiment(cfg, {
     runId,
+    runDir: values["run-dir"],
     resume: values.resume,
     backend: values.backend as BackendName | undefined,
     quiet: values.quiet,

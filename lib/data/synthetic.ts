@@ -22,6 +22,12 @@ import { writeNifti } from "./nifti_write.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
 
 /** Options of one synthetic case. */
+/**
+ * Cases in the default synthetic set: the cpu profile splits them 16/4/4; with
+ * 8 training cases the liver model stopped near validation Dice 0.87.
+ */
+export const DEFAULT_SYNTHETIC_CASES = 24;
+
 export interface SyntheticCaseOptions {
   /** Seed of the whole set; the case id is mixed in. Default 1. */
   seed?: number;

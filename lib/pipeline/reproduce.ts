@@ -15,9 +15,9 @@
 import { join } from "node:path";
 import type { BackendName, ExperimentConfig, ProfileName } from "../config/experiment.ts";
 import { loadExperiment } from "../config/load.ts";
-import { writeSyntheticSet } from "../data/synthetic.ts";
+import { DEFAULT_SYNTHETIC_CASES, writeSyntheticSet } from "../data/synthetic.ts";
 import { indexDataset, splitCases } from "../data/dataset.ts";
-import { loadRun, trainExperiment } from "../train/loop.ts";
+import { loadRun } from "../train/loop.ts";
 import { initBackend } from "../backend/select.ts";
 import { predictCases } from "../eval/predict_cases.ts";
 import { evaluateFolders, parseEvaluationJson, writeEvaluation } from "../eval/evaluate.ts";
@@ -26,7 +26,8 @@ import { ablationTable, tableV, tableVI, writeTables } from "../eval/tables.ts";
 import { runNotebooks } from "../notebook/batch.ts";
 import { createProgress } from "../util/progress.ts";
 import { exists } from "../util/fs.ts";
-import { digestOf, runStage, type StageOutcome } from "./stage.ts";
+import { digestOf, runStage, type StageOutcome, stageStatus, stampStage } from "./stage.ts";
+import { runTrainJobs, type TrainJob } from "./train_jobs.ts";
 
 /** The experiments of the paper: the cascade's two models and the 2x2 ablation of the liver model. */
 export const MAIN_EXPERIMENTS = ["liver", "tumor"] as const;
@@ -47,6 +48,8 @@ export interface ReproduceOptions {
   backend?: BackendName;
   /** Redo every stage even when up to date. */
   force?: boolean;
+  /** Training processes at once (default 2). */
+  concurrency?: number;
   /** Skip the ablation runs (and their table). */
   skipAblations?: boolean;
   /** Skip executing the notebooks. */
@@ -69,12 +72,12 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
   const root = opts.root ?? ".";
   const log = opts.log ?? ((line: string) => console.error(line));
   const at = (...parts: string[]) => join(root, ...parts);
-  const stampDir = at("results", ".stamps", opts.profile);
+  const stageOpts = { stampDir: at("results", ".stamps", opts.profile), force: opts.force };
   const stages: StageOutcome[] = [];
   const written: string[] = [];
   const stage = async (spec: Parameters<typeof runStage>[0]) => {
     log(`== ${spec.name}`);
-    const outcome = await runStage(spec, { stampDir, force: opts.force });
+    const outcome = await runStage(spec, stageOpts);
     log(`   ${outcome.status === "skipped" ? "up to date, skipped" : "done"}`);
     stages.push(outcome);
     written.push(...spec.outputs);
@@ -86,14 +89,14 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
   const dataRoot = opts.data ?? at("data", size === 512 ? "synthetic" : `synthetic-${size}`);
   const dataKey = opts.data
     ? { folder: opts.data, cases: (await indexDataset(opts.data)).map((c) => [c.id, c.shape]) }
-    : { synthetic: { cases: opts.cases ?? 12, seed: opts.seed ?? 0, size } };
+    : { synthetic: { cases: opts.cases ?? DEFAULT_SYNTHETIC_CASES, seed: opts.seed ?? 0, size } };
   const data = await stage({
     name: "data",
     key: dataKey,
     outputs: [dataRoot],
     run: async () => {
       if (opts.data) return; // an existing folder: indexing above checked it
-      const total = opts.cases ?? 12;
+      const total = opts.cases ?? DEFAULT_SYNTHETIC_CASES;
       const bar = createProgress({ total, label: "synthetic CT" });
       const summary = await writeSyntheticSet({
         out: dataRoot,
@@ -106,37 +109,51 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
     },
   });
 
-  // Training: each experiment at the profile, in a run folder named by its config digest.
+  // Training: each experiment at the profile, in a run folder named by its config digest,
+  // two processes at a time; a run killed earlier resumes from its last checkpoint.
   const experiments = [...MAIN_EXPERIMENTS, ...(opts.skipAblations ? [] : ABLATION_EXPERIMENTS)];
   const runs: Record<string, string> = {};
   const configs: Record<string, ExperimentConfig> = {};
   const trained: Record<string, StageOutcome> = {};
+  const jobs: TrainJob[] = [];
+  log("== training");
   for (const name of experiments) {
-    const cfg = await loadExperiment(at("experiments", `${name}.json`), {
+    const experiment = at("experiments", `${name}.json`);
+    const cfg = await loadExperiment(experiment, {
       profile: opts.profile,
       overrides: { data: { root: dataRoot } },
     });
     const key = { config: cfg, data: data.digest };
-    const runDir = at(
-      "results",
-      "runs",
-      cfg.name,
-      `${opts.profile}-${(await digestOf(key)).slice(0, 10)}`,
-    );
+    const digest = await digestOf(key);
+    const runDir = at("results", "runs", cfg.name, `${opts.profile}-${digest.slice(0, 10)}`);
+    const outputs = [join(runDir, "checkpoints", "best")];
     runs[name] = runDir;
     configs[name] = cfg;
-    trained[name] = await stage({
-      name: `train-${name}`,
-      key,
-      outputs: [join(runDir, "checkpoints", "best")],
-      run: async () => {
-        const resume = await exists(join(runDir, "checkpoints", "last"));
-        if (resume) log(`   resuming ${runDir} from its last checkpoint`);
-        const result = await trainExperiment(cfg, { runDir, resume, backend: opts.backend });
-        log(`   best validation Dice ${result.bestValDice.toFixed(4)} (epoch ${result.bestEpoch})`);
-      },
+    written.push(runDir);
+    const status = await stageStatus({ name: `train-${name}`, key, outputs }, stageOpts);
+    trained[name] = { name: `train-${name}`, status: status.upToDate ? "skipped" : "ran", digest };
+    if (status.upToDate) {
+      log(`   ${name}: up to date (${runDir})`);
+      continue;
+    }
+    const resume = await exists(join(runDir, "checkpoints", "last"));
+    log(`   ${name}: ${resume ? "resuming" : "training"} ${runDir}`);
+    jobs.push({
+      name,
+      experiment,
+      profile: opts.profile,
+      data: dataRoot,
+      runDir,
+      resume,
+      backend: opts.backend,
     });
   }
+  await runTrainJobs(jobs, {
+    concurrency: opts.concurrency ?? 2,
+    log: (line) => log(`   ${line}`),
+    onDone: (job) => stampStage(`train-${job.name}`, trained[job.name].digest, stageOpts),
+  });
+  stages.push(...Object.values(trained));
 
   // Cascade on the test split, then the official metrics.
   const predDir = at("results", "predictions", opts.profile);

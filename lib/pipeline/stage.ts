@@ -58,18 +58,38 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** Whether `spec` is up to date (same key digest and every output present). */
+export async function stageStatus(
+  spec: Omit<StageSpec, "run">,
+  opts: StageOptions,
+): Promise<{ upToDate: boolean; digest: string }> {
+  const digest = await digestOf(spec.key);
+  if (opts.force) return { upToDate: false, digest };
+  const stamp = await Deno.readTextFile(stampPath(spec.name, opts))
+    .then(JSON.parse)
+    .catch(() => null);
+  const outputsPresent = (await Promise.all(spec.outputs.map(exists))).every(Boolean);
+  return { upToDate: stamp?.digest === digest && outputsPresent, digest };
+}
+
+/** Record that stage `name` finished with the key whose digest is `digest`. */
+export async function stampStage(name: string, digest: string, opts: StageOptions): Promise<void> {
+  await writeJsonAtomic(stampPath(name, opts), {
+    name,
+    digest,
+    finished: new Date().toISOString(),
+  });
+}
+
+function stampPath(name: string, opts: StageOptions): string {
+  return `${opts.stampDir}/${name}.json`;
+}
+
 /** Run a stage unless its stamp and outputs show it is up to date. */
 export async function runStage(spec: StageSpec, opts: StageOptions): Promise<StageOutcome> {
-  const digest = await digestOf(spec.key);
-  const stampPath = `${opts.stampDir}/${spec.name}.json`;
-  if (!opts.force) {
-    const stamp = await Deno.readTextFile(stampPath).then(JSON.parse).catch(() => null);
-    const outputsPresent = (await Promise.all(spec.outputs.map(exists))).every(Boolean);
-    if (stamp?.digest === digest && outputsPresent) {
-      return { name: spec.name, status: "skipped", digest };
-    }
-  }
+  const { upToDate, digest } = await stageStatus(spec, opts);
+  if (upToDate) return { name: spec.name, status: "skipped", digest };
   await spec.run();
-  await writeJsonAtomic(stampPath, { name: spec.name, digest, finished: new Date().toISOString() });
+  await stampStage(spec.name, digest, opts);
   return { name: spec.name, status: "ran", digest };
 }
