@@ -5,7 +5,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_SYNTHETIC_CASES, writeSyntheticSet } from "../lib/data/synthetic.ts";
+import {
+  DEFAULT_SYNTHETIC_CASES,
+  DEFAULT_SYNTHETIC_SEED,
+  writeSyntheticSet,
+} from "../lib/data/synthetic.ts";
 import { createProgress } from "../lib/util/progress.ts";
 
 const USAGE =
@@ -14,7 +18,7 @@ const USAGE =
   `  --cases   number of cases (default ${DEFAULT_SYNTHETIC_CASES})\n` +
   "  --size    in-plane pixels (default 512; spacing scales so anatomy keeps its size)\n" +
   "  --slices  slices per case (default drawn per case, 40..90)\n" +
-  "  --seed    seed (default 1)";
+  `  --seed    seed (default ${DEFAULT_SYNTHETIC_SEED})`;
 
 function positiveInt(
   name: string,
@@ -48,7 +52,7 @@ async function main(): Promise<void> {
   const cases = positiveInt("cases", values.cases, DEFAULT_SYNTHETIC_CASES)!;
   const size = positiveInt("size", values.size, 512)!;
   const slices = positiveInt("slices", values.slices);
-  const seed = values.seed === undefined ? 1 : Number(values.seed);
+  const seed = values.seed === undefined ? DEFAULT_SYNTHETIC_SEED : Number(values.seed);
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got "${values.seed}"`);
 
   const bar = createProgress({ total: cases, label: "synthetic", lineEvery: 2000 });

@@ -15,7 +15,11 @@
 import { join } from "node:path";
 import type { BackendName, ExperimentConfig, ProfileName } from "../config/experiment.ts";
 import { loadExperiment } from "../config/load.ts";
-import { DEFAULT_SYNTHETIC_CASES, writeSyntheticSet } from "../data/synthetic.ts";
+import {
+  DEFAULT_SYNTHETIC_CASES,
+  DEFAULT_SYNTHETIC_SEED,
+  writeSyntheticSet,
+} from "../data/synthetic.ts";
 import { indexDataset, splitCases } from "../data/dataset.ts";
 import { loadRun } from "../train/loop.ts";
 import { initBackend } from "../backend/select.ts";
@@ -89,7 +93,13 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
   const dataRoot = opts.data ?? at("data", size === 512 ? "synthetic" : `synthetic-${size}`);
   const dataKey = opts.data
     ? { folder: opts.data, cases: (await indexDataset(opts.data)).map((c) => [c.id, c.shape]) }
-    : { synthetic: { cases: opts.cases ?? DEFAULT_SYNTHETIC_CASES, seed: opts.seed ?? 0, size } };
+    : {
+      synthetic: {
+        cases: opts.cases ?? DEFAULT_SYNTHETIC_CASES,
+        seed: opts.seed ?? DEFAULT_SYNTHETIC_SEED,
+        size,
+      },
+    };
   const data = await stage({
     name: "data",
     key: dataKey,
@@ -101,7 +111,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
       const summary = await writeSyntheticSet({
         out: dataRoot,
         cases: total,
-        seed: opts.seed ?? 0,
+        seed: opts.seed ?? DEFAULT_SYNTHETIC_SEED,
         size,
         onProgress: (done) => bar.update(done),
       });
