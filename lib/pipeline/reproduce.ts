@@ -133,7 +133,8 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
       profile: opts.profile,
       overrides: { data: { root: dataRoot } },
     });
-    const key = { config: cfg, data: data.digest };
+    // Post-processing acts after training: changing it reruns the cascade, not the training.
+    const key = { config: { ...cfg, postprocess: undefined }, data: data.digest };
     const digest = await digestOf(key);
     const runDir = at("results", "runs", cfg.name, `${opts.profile}-${digest.slice(0, 10)}`);
     const outputs = [join(runDir, "checkpoints", "best")];
@@ -171,7 +172,11 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
     .map((c) => c.id);
   const predict = await stage({
     name: "predict",
-    key: { liver: trained.liver.digest, tumor: trained.tumor.digest },
+    key: {
+      liver: trained.liver.digest,
+      tumor: trained.tumor.digest,
+      postprocess: configs.liver.postprocess,
+    },
     outputs: [predDir],
     run: async () => {
       await Deno.remove(predDir, { recursive: true }).catch(() => {});
@@ -184,6 +189,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
         await predictCases({
           data: dataRoot,
           cases: testIds,
+          postprocess: configs.liver.postprocess,
           out: predDir,
           liver,
           tumor,
