@@ -3,43 +3,12 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmKernels } from "./wasm_kernels.ts";
 import { middleReduction } from "./reduce_kernels.ts";
+import { compareWithCpu, values } from "./testing.ts";
 
 registerWasmKernels();
 
-/** Deterministic pseudo-random values in [-1, 1) (LCG), so both backends see the same data. */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-async function on(backend: string, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const outs = tf.tidy(fn);
-  const data = outs.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(outs);
-  return data;
-}
-
-async function compare(what: string, fn: () => tf.Tensor[], tol = 1e-5): Promise<void> {
-  const cpu = await on("cpu", fn);
-  const wasm = await on("wasm", fn);
-  assert.equal(wasm.length, cpu.length);
-  for (let k = 0; k < cpu.length; k++) {
-    assert.equal(wasm[k].length, cpu[k].length, `${what}: output ${k} length`);
-    for (let i = 0; i < cpu[k].length; i++) {
-      const err = Math.abs(wasm[k][i] - cpu[k][i]);
-      assert.ok(
-        err <= tol * Math.max(1, Math.abs(cpu[k][i])),
-        `${what}: output ${k}[${i}] wasm ${wasm[k][i]} vs cpu ${cpu[k][i]}`,
-      );
-    }
-  }
-}
+const compare = (what: string, fn: () => tf.Tensor[], tol = 1e-5) =>
+  compareWithCpu("wasm", what, fn, tol);
 
 Deno.test("middleReduction splits contiguous reduced axes with kept axes after them", () => {
   assert.deepEqual(middleReduction([2, 3, 4, 5], [0, 1, 2]), { outer: 1, reduced: 24, inner: 5 });

@@ -2,26 +2,9 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerWasmKernels } from "./wasm_kernels.ts";
+import { compareWithCpu, values } from "./testing.ts";
 
 registerWasmKernels();
-
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-async function on(backend: string, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const outs = tf.tidy(fn);
-  const data = outs.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(outs);
-  return data;
-}
 
 Deno.test("SplitV along the last axis on wasm: hand-computed values", async () => {
   await tf.setBackend("wasm");
@@ -50,13 +33,5 @@ Deno.test("SplitV (concat gradient, short and long rows, other axes) on wasm mat
       tf.grad(f)(x),
     ];
   };
-  const cpu = await on("cpu", fn);
-  const wasm = await on("wasm", fn);
-  assert.equal(wasm.length, cpu.length);
-  for (let k = 0; k < cpu.length; k++) {
-    assert.equal(wasm[k].length, cpu[k].length);
-    for (let i = 0; i < cpu[k].length; i++) {
-      assert.ok(Math.abs(wasm[k][i] - cpu[k][i]) <= 1e-5 * Math.max(1, Math.abs(cpu[k][i])));
-    }
-  }
+  await compareWithCpu("wasm", "SplitV", fn, 1e-5);
 });

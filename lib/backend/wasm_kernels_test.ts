@@ -1,49 +1,13 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
+import { assertClose, compareWithCpu, on, values } from "./testing.ts";
 import { registerWasmKernels } from "./wasm_kernels.ts";
 
 registerWasmKernels();
 
-/** Deterministic pseudo-random values in [-1, 1) (LCG), so both backends see the same data. */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-/** Runs `fn` on a backend and returns its outputs as plain arrays. */
-async function on(backend: string, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const outs = tf.tidy(fn);
-  const data = outs.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(outs);
-  return data;
-}
-
-function assertClose(a: Float32Array[], b: Float32Array[], what: string, tol = 1e-4): void {
-  assert.equal(a.length, b.length);
-  for (let k = 0; k < a.length; k++) {
-    assert.equal(a[k].length, b[k].length, `${what}: output ${k} length`);
-    for (let i = 0; i < a[k].length; i++) {
-      const scale = Math.max(1, Math.abs(b[k][i]));
-      assert.ok(
-        Math.abs(a[k][i] - b[k][i]) <= tol * scale,
-        `${what}: output ${k}[${i}] wasm ${a[k][i]} vs cpu ${b[k][i]}`,
-      );
-    }
-  }
-}
-
-async function compare(what: string, fn: () => tf.Tensor[], tol?: number): Promise<void> {
-  const cpu = await on("cpu", fn);
-  const wasm = await on("wasm", fn);
-  assertClose(wasm, cpu, what, tol);
-}
+const compare = (what: string, fn: () => tf.Tensor[], tol = 1e-4) =>
+  compareWithCpu("wasm", what, fn, tol);
 
 type Pad = "same" | "valid";
 const convCases: { x: number[]; k: number[]; s: number; pad: Pad }[] = [
