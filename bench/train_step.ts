@@ -25,24 +25,12 @@ import { weightedCrossEntropy } from "../lib/train/losses.ts";
 import { createAdam } from "../lib/train/adam.ts";
 import { estimateTrainMemory } from "../lib/backend/memory.ts";
 import { setStockWasmKernels } from "../lib/backend/wasm_kernels.ts";
+import { PAPER_LIVER_MODEL } from "../lib/models/testing.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const INPUT = 128;
 
-const BASE: ModelConfig = {
-  inputChannels: 1,
-  classes: 2,
-  firstFilters: 48,
-  growthRate: 16,
-  layersPerBlock: 4,
-  poolingLevels: 3,
-  dropout: 0.2,
-  activation: "elu",
-  upsampling: "bilinear",
-  sbu: true,
-  bnMomentum: 0.9,
-  bnEpsilon: 1e-3,
-};
+const BASE: ModelConfig = PAPER_LIVER_MODEL;
 
 /** The two networks: name, config, batch. */
 export const NETWORKS: { name: string; model: ModelConfig; batch: number }[] = [

@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { assertClose, compareWithCpu, on, values } from "./testing.ts";
 import { registerWasmKernels } from "./wasm_kernels.ts";
+import { PAPER_LIVER_MODEL } from "../models/testing.ts";
 
 registerWasmKernels();
 
@@ -171,18 +172,11 @@ Deno.test("a tiny FC-DenseNet's training gradients on wasm match cpu", async () 
   const { buildFCDenseNet } = await import("../models/fc_densenet.ts");
   const { setDropoutStep } = await import("../models/step_dropout.ts");
   const cfg = {
-    inputChannels: 1,
-    classes: 2,
+    ...PAPER_LIVER_MODEL,
     firstFilters: 4,
     growthRate: 2,
     layersPerBlock: 2,
     poolingLevels: 2,
-    dropout: 0.2,
-    activation: "elu" as const,
-    upsampling: "bilinear" as const,
-    sbu: true,
-    bnMomentum: 0.9,
-    bnEpsilon: 1e-3,
   };
   const xv = values(2 * 16 * 16, 9).map((v) => v - 0.5); // many all-negative pool windows
   const grads = (backend: string) =>

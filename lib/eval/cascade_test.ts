@@ -9,6 +9,7 @@ import { buildFCDenseNet } from "../models/fc_densenet.ts";
 import { type CascadeModel, predictVolume } from "./cascade.ts";
 import { predictCases } from "./predict_cases.ts";
 import { paintBall } from "./shapes.ts";
+import { PAPER_LIVER_MODEL } from "../models/testing.ts";
 
 await tf.setBackend("cpu");
 
@@ -95,18 +96,11 @@ Deno.test("cascade with known linear models: liver, tumor inside it, speck remov
 
 Deno.test("cascade with untrained FC-DenseNets: SBU output, labels 0/1/2, file geometry", async () => {
   const mcfg: ModelConfig = {
-    inputChannels: 1,
-    classes: 2,
+    ...PAPER_LIVER_MODEL,
     firstFilters: 4,
     growthRate: 2,
     layersPerBlock: 1,
     poolingLevels: 1,
-    dropout: 0.2,
-    activation: "elu",
-    upsampling: "bilinear",
-    sbu: true,
-    bnMomentum: 0.9,
-    bnEpsilon: 1e-3,
   };
   const liverCfg = config("liver", 16, mcfg);
   const tumorCfg = config("tumor", 32, { ...mcfg, inputChannels: 3, sbu: false });

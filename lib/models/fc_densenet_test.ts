@@ -3,23 +3,11 @@ import * as tf from "@tensorflow/tfjs";
 import type { ModelConfig } from "../config/experiment.ts";
 import { buildFCDenseNet, outputSize } from "./fc_densenet.ts";
 import { dropoutMask, setDropoutStep, StepDropout } from "./step_dropout.ts";
+import { PAPER_LIVER_MODEL } from "./testing.ts";
 
 await tf.setBackend("cpu");
 
-const paperLiver: ModelConfig = {
-  inputChannels: 1,
-  classes: 2,
-  firstFilters: 48,
-  growthRate: 16,
-  layersPerBlock: 4,
-  poolingLevels: 3,
-  dropout: 0.2,
-  activation: "elu",
-  upsampling: "bilinear",
-  sbu: true,
-  bnMomentum: 0.9,
-  bnEpsilon: 1e-3,
-};
+const paperLiver: ModelConfig = PAPER_LIVER_MODEL;
 const paperTumor: ModelConfig = { ...paperLiver, inputChannels: 3, sbu: false };
 const tiny: ModelConfig = {
   ...paperLiver,

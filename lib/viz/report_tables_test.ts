@@ -7,22 +7,16 @@ import type { Table } from "../eval/tables.ts";
 import type { Vec3, Volume } from "../data/volume.ts";
 import { buildFCDenseNet } from "../models/fc_densenet.ts";
 import { caseMetricsRows, configRows, modelSummary, paperTable } from "./report_tables.ts";
+import { PAPER_LIVER_MODEL } from "../models/testing.ts";
 
 await tf.setBackend("cpu");
 const LIVER = new URL("../../experiments/liver.json", import.meta.url).pathname;
 const SMALL: ModelConfig = {
-  inputChannels: 1,
-  classes: 2,
+  ...PAPER_LIVER_MODEL,
   firstFilters: 4,
   growthRate: 2,
   layersPerBlock: 2,
   poolingLevels: 2,
-  dropout: 0.2,
-  activation: "elu",
-  upsampling: "bilinear",
-  sbu: true,
-  bnMomentum: 0.9,
-  bnEpsilon: 1e-3,
 };
 
 Deno.test("configRows flattens the resolved config by section", async () => {
