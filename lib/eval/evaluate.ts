@@ -49,13 +49,9 @@ export interface CaseMetrics {
   tumorBurden: { reference: number; prediction: number };
 }
 
-export interface DetectionSummary {
-  tp: number;
-  fp: number;
-  fn: number;
-  tpAny: number;
-  fpAny: number;
-  fnAny: number;
+/** Counts pooled over all cases (as in one case's detection), and the rates. */
+export interface DetectionSummary
+  extends Pick<LesionDetection, "tp" | "fp" | "fn" | "tpAny" | "fpAny" | "fnAny"> {
   precision: number;
   recall: number;
   precisionGreaterZero: number;
