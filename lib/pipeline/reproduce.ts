@@ -14,7 +14,7 @@
  */
 import { join } from "node:path";
 import type { BackendName, ExperimentConfig, ProfileName } from "../config/experiment.ts";
-import { loadExperiment } from "../config/load.ts";
+import { profileExperiment } from "../eval/runs.ts";
 import {
   DEFAULT_SYNTHETIC_CASES,
   DEFAULT_SYNTHETIC_SEED,
@@ -129,10 +129,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
   log("== training");
   for (const name of experiments) {
     const experiment = at("experiments", `${name}.json`);
-    const cfg = await loadExperiment(experiment, {
-      profile: opts.profile,
-      overrides: { data: { root: dataRoot } },
-    });
+    const cfg = await profileExperiment(name, opts.profile, dataRoot, at("experiments"));
     // Post-processing acts after training: changing it reruns the cascade, not the training.
     const key = { config: { ...cfg, postprocess: undefined }, data: data.digest };
     const digest = await digestOf(key);
