@@ -12,7 +12,7 @@
 import { parseArgs } from "node:util";
 import type { BackendName } from "../lib/config/experiment.ts";
 import { loadExperiment } from "../lib/config/load.ts";
-import { initBackend } from "../lib/backend/select.ts";
+import { describeBackend, initBackend } from "../lib/backend/select.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
 import { timeTorch, timeTrainStep } from "./train_step.ts";
 
@@ -32,7 +32,7 @@ const { values } = parseArgs({
 });
 const steps = Number(values.steps);
 const info = await initBackend(values.backend as BackendName);
-console.log(`backend ${info.name}: ${info.device}${info.detail ? ` (${info.detail})` : ""}`);
+console.log(`backend ${describeBackend(info)}`);
 
 const result: Record<string, number | string> = { backend: info.name, device: info.device };
 const liverInput = values.input ? Number(values.input) : undefined;

@@ -18,7 +18,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { ModelConfig } from "../lib/config/experiment.ts";
-import { initBackend } from "../lib/backend/select.ts";
+import { describeBackend, initBackend } from "../lib/backend/select.ts";
 import { buildFCDenseNet, outputSize } from "../lib/models/fc_densenet.ts";
 import { setDropoutStep } from "../lib/models/step_dropout.ts";
 import { weightedCrossEntropy } from "../lib/train/losses.ts";
@@ -244,7 +244,7 @@ export async function benchTrainStep(
   const steps = opts.steps ?? 3;
   const log = opts.log ?? (() => {});
   const info = await initBackend("wasm", { threads: opts.threads });
-  log(`backend ${info.name}: ${info.device}`);
+  log(`backend ${describeBackend(info)}`);
   const result: Record<string, number> = { threads: info.threads ?? 1 };
   for (const net of NETWORKS) {
     const { ms, stockMs, microBatch, kernels } = await timeTrainStep(

@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import type { BackendName } from "../lib/config/experiment.ts";
 import { predictCases } from "../lib/eval/predict_cases.ts";
-import { initBackend } from "../lib/backend/select.ts";
+import { describeBackend, initBackend } from "../lib/backend/select.ts";
 import type { CascadeModel } from "../lib/eval/cascade.ts";
 import { loadRun } from "../lib/train/loop.ts";
 import { createProgress, type Progress } from "../lib/util/progress.ts";
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       return id;
     });
   const backend = await initBackend(values.backend as BackendName);
-  console.error(`backend: ${backend.name} (${backend.device})`);
+  console.error(`backend: ${describeBackend(backend)}`);
   const runs: CascadeModel[] = [];
   for (const dir of values.run) runs.push(await loadRun(dir, values.checkpoint));
   const liver = runs.find((r) => r.config.task === "liver");

@@ -30,6 +30,16 @@ export interface BackendOptions {
   threads?: number;
 }
 
+/**
+ * One line for logs: name, device and any note.
+ * @example
+ * describeBackend({ name: "wasm", device: "CPU (wasm SIMD, 2 threads)", threads: 2 });
+ * // "wasm (CPU (wasm SIMD, 2 threads))"
+ */
+export function describeBackend(info: BackendInfo): string {
+  return `${info.name} (${info.device})${info.detail ? `: ${info.detail}` : ""}`;
+}
+
 let current: { key: string; info: Promise<BackendInfo> } | undefined;
 
 /**
@@ -187,6 +197,10 @@ async function initWasm(opts: BackendOptions): Promise<BackendInfo> {
     name: "wasm",
     device: `CPU (wasm${simd ? " SIMD" : ""}, ${actual} thread${actual === 1 ? "" : "s"})`,
     threads: actual,
+    // Say so when the pool came up smaller than asked: training is then that much slower.
+    detail: actual < threads
+      ? `asked for ${threads} wasm threads, got ${actual} (cores: ${navigator.hardwareConcurrency})`
+      : undefined,
   };
 }
 

@@ -90,12 +90,21 @@ export async function initWasmThreaded(threads: number): Promise<number> {
   // 2-core machine. Report 2 x threads cores while it loads.
   const fakeCores = Array.from({ length: 2 * threads }, () => cpus()[0]);
   os.cpus = () => fakeCores;
+  // Outside Node mode the glue reads navigator.hardwareConcurrency instead.
+  const concurrency = Object.getOwnPropertyDescriptor(navigator, "hardwareConcurrency");
+  Object.defineProperty(navigator, "hardwareConcurrency", {
+    value: 2 * threads,
+    configurable: true,
+  });
   try {
     const ok = await tf.setBackend("wasm");
     if (!ok) throw new Error("the wasm backend failed to initialise");
   } finally {
     URL.createObjectURL = createObjectURL;
     os.cpus = cpus;
+    if (concurrency == null) {
+      delete (navigator as { hardwareConcurrency?: number }).hardwareConcurrency;
+    } else Object.defineProperty(navigator, "hardwareConcurrency", concurrency);
     globalThis.Worker = webWorker;
   }
   return wasm.getThreadsCount();

@@ -22,7 +22,7 @@ import {
 } from "../data/synthetic.ts";
 import { indexDataset, splitCases } from "../data/dataset.ts";
 import { loadRun } from "../train/loop.ts";
-import { initBackend } from "../backend/select.ts";
+import { describeBackend, initBackend } from "../backend/select.ts";
 import { predictCases } from "../eval/predict_cases.ts";
 import { evaluateFolders, parseEvaluationJson, writeEvaluation } from "../eval/evaluate.ts";
 import { readAblationRun } from "../eval/ablation.ts";
@@ -178,7 +178,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
     run: async () => {
       await Deno.remove(predDir, { recursive: true }).catch(() => {});
       const backend = await initBackend(opts.backend ?? configs.liver.train.backend);
-      log(`   backend ${backend.name} (${backend.device})`);
+      log(`   backend ${describeBackend(backend)}`);
       const liver = await loadRun(runs.liver);
       const tumor = await loadRun(runs.tumor);
       const bar = createProgress({ total: testIds.length, label: "cascade" });

@@ -32,7 +32,7 @@ import { writeJsonAtomic, writeTextAtomic } from "../util/atomic.ts";
 import { createProgress, type Progress } from "../util/progress.ts";
 import { type Adam, createAdam } from "./adam.ts";
 import { checkpointDir, loadModelFiles, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
-import { initBackend } from "../backend/select.ts";
+import { describeBackend, initBackend } from "../backend/select.ts";
 import { type CaseEntry, indexDataset, splitCases } from "../data/dataset.ts";
 import { type Batch, createSampler } from "../data/sampler.ts";
 import { combinedLoss, diceFromCounts, TARGET_CLASS } from "./losses.ts";
@@ -186,7 +186,7 @@ export async function trainExperiment(
   const lastDir = join(runDir, "checkpoints", "last");
   const bestDir = join(runDir, "checkpoints", "best");
   const info = await initBackend(opts.backend ?? cfg.train.backend);
-  const backend = `${info.name} (${info.device})`;
+  const backend = describeBackend(info);
   const log = (line: string) => {
     if (!opts.quiet) console.error(line);
   };
