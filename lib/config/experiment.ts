@@ -41,6 +41,11 @@ export interface DataConfig {
   sliceSize: number;
   /** Side in pixels of the model input (256 for the liver model, 512 for the tumor model). */
   inputSize: number;
+  /**
+   * Train on random square crops of this side (input pixels) instead of whole slices;
+   * validation and inference still see whole slices. Absent in the paper's settings.
+   */
+  patchSize?: number;
   /** One HU window per input channel; each is min-max normalised over the volume. */
   windows: HUWindow[];
   /** Histogram-equalise each window (256 bins) as the prototype did; off by default. */
@@ -114,4 +119,15 @@ export interface ExperimentConfig {
   model: ModelConfig;
   train: TrainConfig;
   postprocess: PostprocessConfig;
+}
+
+/**
+ * Side of the training input: the patch when training on crops, else the whole input.
+ * The model is built (and summarised) at this size; being fully convolutional, it then
+ * predicts whole slices of `inputSize` with the same weights.
+ * @example
+ * trainingInputSize({ inputSize: 256, patchSize: 128 } as DataConfig); // 128
+ */
+export function trainingInputSize(data: DataConfig): number {
+  return data.patchSize ?? data.inputSize;
 }

@@ -66,12 +66,13 @@ const experimentKeys: Record<string, Spec> = {
     },
     sliceSize: int,
     inputSize: int,
+    patchSize: int,
     windows: { kind: "array", item: { kind: "tuple", items: [num, num] } },
     histogramEqualize: bool,
     selectBy: oneOfValues("liver", "tumor"),
     sliceMargin: int,
     weights: obj({ background: num, liver: num, tumor: num, contour: num, contourRadius: num }),
-  }),
+  }, { optional: ["patchSize"] }),
   model: obj({
     inputChannels: int,
     classes: int,
@@ -241,6 +242,12 @@ function crossCheck(cfg: ExperimentConfig): string | null {
   }
   if (data.inputSize % 2 ** model.poolingLevels !== 0) {
     return `data.inputSize (${data.inputSize}) must be a multiple of 2^model.poolingLevels`;
+  }
+  if (
+    data.patchSize !== undefined &&
+    (data.patchSize > data.inputSize || data.patchSize % 2 ** model.poolingLevels !== 0)
+  ) {
+    return `data.patchSize (${data.patchSize}) must be at most data.inputSize (${data.inputSize}) and a multiple of 2^model.poolingLevels`;
   }
   if (train.microBatch < 1 || train.microBatch > train.batchSize) {
     return `train.microBatch (${train.microBatch}) must be in 1..train.batchSize (${train.batchSize})`;

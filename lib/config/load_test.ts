@@ -95,6 +95,7 @@ Deno.test("unknown keys and wrong types name the file and the key path", async (
     "enum.json": { extends: "base.json", model: { activation: "gelu" } },
     "missing.json": { name: "x", description: "y", task: "liver" },
     "size.json": { extends: "base.json", data: { sliceSize: 256 } },
+    "patch.json": { extends: "base.json", data: { patchSize: 100 } },
   }, async (dir) => {
     const f = (name: string) => join(dir, name);
     await assert.rejects(
@@ -124,6 +125,10 @@ Deno.test("unknown keys and wrong types name the file and the key path", async (
     await assert.rejects(
       loadExperiment(f("size.json")),
       /data\.sliceSize \(256\) must equal the model output size \(512/,
+    );
+    await assert.rejects(
+      loadExperiment(f("patch.json")),
+      /data\.patchSize \(100\) must be at most data\.inputSize \(256\) and a multiple of 2\^model\.poolingLevels/,
     );
     await assert.rejects(
       loadExperiment(f("base.json"), { overrides: { train: { lr: 1 } } }),

@@ -11,6 +11,12 @@
  * non-resident one, so all cases are visited over an epoch without reloading
  * a volume for every slice.
  *
+ * With `patchSize`, each sample is a square crop of the slice (`patchSize` px of
+ * the input, the matching region of labels and weights), centred half of the time
+ * on a random pixel of the target class (when the slice has one) and otherwise on
+ * a uniformly random pixel: training at the input's resolution for the cost of a
+ * patch, with the rare tumor pixels oversampled as nnU-Net does.
+ *
  * Loading is synchronous (files are read and gunzipped with sync calls), so
  * `next` is synchronous and needs no `prepare` step; the first `next` (and a
  * swap) pays for reading a case.
@@ -37,7 +43,7 @@ import { selectSlices } from "./slice_selection.ts";
 import type { Volume } from "./volume.ts";
 import { weightMap } from "./weight_map.ts";
 
-/** One batch; the caller disposes the tensors. */
+/** One batch; the caller disposes the tensors. Sides shrink to the patch when cropping. */
 export interface Batch {
   /** [B, inputSize, inputSize, windows.length]. */
   images: tf.Tensor4D;
@@ -75,6 +81,8 @@ export interface SamplerOptions {
   swapEvery?: number;
   /** How a case is read; default: its NIfTI files, synchronously. */
   load?: (c: CaseEntry) => LoadedCase;
+  /** Crop each sample to this side in input pixels (see the module doc); default: whole slices. */
+  patchSize?: number;
 }
 
 export interface Sampler {
@@ -84,6 +92,11 @@ export interface Sampler {
   restore(s: SamplerState): void;
   /** Drop every cached case. */
   dispose(): void;
+}
+
+/** Whether label `v` is the target class of `task` (the liver target includes tumor). */
+function isTarget(v: number, task: Task): boolean {
+  return task === "liver" ? v >= 1 : v === 2;
 }
 
 /** A case reduced to its selected slices, preprocessed. */
@@ -198,26 +211,60 @@ export function createSampler(opts: SamplerOptions): Sampler {
     }
   };
 
+  const S = data.sliceSize, I = data.inputSize, C = data.windows.length;
+  const scale = S / I;
+  const P = opts.patchSize ?? I;
+  if (!Number.isInteger(P) || P < 1 || P > I || !Number.isInteger(P * scale)) {
+    throw new RangeError(`sampler: patch size ${P} must be an integer in 1..${I}`);
+  }
+  const PL = P * scale;
+
+  /** Top-left corner (input px) of the crop of one sample with labels `lab`. */
+  const corner = (lab: Uint8Array): [number, number] => {
+    if (P === I) return [0, 0];
+    let cy = rng.int(0, S - 1), cx = rng.int(0, S - 1);
+    if (rng.next() < 0.5) {
+      const hits: number[] = [];
+      for (let k = 0; k < lab.length; k++) if (isTarget(lab[k], task)) hits.push(k);
+      if (hits.length > 0) {
+        const k = hits[rng.int(0, hits.length - 1)];
+        cy = Math.floor(k / S);
+        cx = k % S;
+      }
+    }
+    const clamp = (c: number) =>
+      Math.min(I - P, Math.max(0, Math.floor(c / scale) - Math.floor(P / 2)));
+    return [clamp(cy), clamp(cx)];
+  };
+
   const next = (batchSize: number): Batch => {
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
     }
     fill();
-    const S = data.sliceSize, I = data.inputSize, C = data.windows.length;
     const inLen = I * I * C, labLen = S * S;
-    const images = new Float32Array(batchSize * inLen);
-    const onehot = new Float32Array(batchSize * labLen * 2);
-    const weights = new Float32Array(batchSize * labLen);
+    const images = new Float32Array(batchSize * P * P * C);
+    const onehot = new Float32Array(batchSize * PL * PL * 2);
+    const weights = new Float32Array(batchSize * PL * PL);
     for (let b = 0; b < batchSize; b++) {
       const p = prepared(resident[rng.int(0, resident.length - 1)]);
       const s = rng.int(0, p.count - 1);
-      images.set(p.inputs.subarray(s * inLen, (s + 1) * inLen), b * inLen);
+      const img = p.inputs.subarray(s * inLen, (s + 1) * inLen);
       const lab = p.labels.subarray(s * labLen, (s + 1) * labLen);
-      for (let k = 0; k < labLen; k++) {
-        const t = task === "liver" ? lab[k] >= 1 : lab[k] === 2;
-        onehot[2 * (b * labLen + k) + (t ? 1 : 0)] = 1;
+      const w = weightMap(lab, S, S, data.weights, task);
+      const [y0, x0] = corner(lab);
+      for (let y = 0; y < P; y++) {
+        const from = ((y0 + y) * I + x0) * C;
+        images.set(img.subarray(from, from + P * C), ((b * P + y) * P) * C);
       }
-      weights.set(weightMap(lab, S, S, data.weights, task), b * labLen);
+      const ly0 = y0 * scale, lx0 = x0 * scale;
+      for (let y = 0; y < PL; y++) {
+        for (let x = 0; x < PL; x++) {
+          const src = (ly0 + y) * S + lx0 + x, dst = (b * PL + y) * PL + x;
+          onehot[2 * dst + (isTarget(lab[src], task) ? 1 : 0)] = 1;
+          weights[dst] = w[src];
+        }
+      }
       if (++sinceSwap >= swapEvery && candidates().length > 0) {
         sinceSwap = 0;
         cache.delete(resident.shift()!);
@@ -225,9 +272,9 @@ export function createSampler(opts: SamplerOptions): Sampler {
       }
     }
     return {
-      images: tf.tensor4d(images, [batchSize, I, I, C]),
-      labels: tf.tensor4d(onehot, [batchSize, S, S, 2]),
-      weights: tf.tensor3d(weights, [batchSize, S, S]),
+      images: tf.tensor4d(images, [batchSize, P, P, C]),
+      labels: tf.tensor4d(onehot, [batchSize, PL, PL, 2]),
+      weights: tf.tensor3d(weights, [batchSize, PL, PL]),
     };
   };
 

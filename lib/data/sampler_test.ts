@@ -150,3 +150,63 @@ Deno.test("exact labels and weights of a hand-drawn case (liver target includes 
   assert.deepEqual(target, [0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0]);
   assert.deepEqual(Array.from(w), [1, 1, 1, 1, 1, 25, 25, 1, 1, 25, 25, 1, 1, 1, 1, 1]);
 });
+
+Deno.test("patches: crops of the whole slice at input and label scale, tumor oversampled", async () => {
+  // 16x16x1: a ramp of unique HU values; liver everywhere but a border, a 2x2 tumor.
+  const n = 16;
+  const volume = Int16Array.from({ length: n * n }, (_, k) => k);
+  const seg = new Uint8Array(n * n);
+  for (let y = 2; y < 14; y++) for (let x = 2; x < 14; x++) seg[y * n + x] = 1;
+  for (const k of [11 * n + 11, 11 * n + 12, 12 * n + 11, 12 * n + 12]) seg[k] = 2;
+  const geo = {
+    shape: [n, n, 1] as [number, number, number],
+    spacing: [1, 1, 1] as [number, number, number],
+    affine: [],
+  };
+  const loaded: LoadedCase = {
+    volume: { data: volume, ...geo },
+    segmentation: { data: seg, ...geo },
+  };
+  const entry: CaseEntry = { id: 0, volumePath: "v", segmentationPath: "s", ...geo };
+  // Input at half the label size (as the liver model with SBU).
+  const cfg: DataConfig = {
+    ...data,
+    windows: [[0, 255]],
+    inputSize: 8,
+    sliceSize: 16,
+    selectBy: "tumor",
+    sliceMargin: 0,
+  };
+  const opts = { cases: [entry], data: cfg, task: "tumor" as const, load: () => loaded };
+  const [full, fullLab, fullW] = await arrays(createSampler({ ...opts, seed: 1 }).next(1));
+  const sampler = createSampler({ ...opts, seed: 1, patchSize: 4 });
+  const b = sampler.next(40);
+  assert.deepEqual(b.images.shape, [40, 4, 4, 1]);
+  assert.deepEqual(b.labels.shape, [40, 8, 8, 2]);
+  assert.deepEqual(b.weights.shape, [40, 8, 8]);
+  const [img, lab, w] = await arrays(b);
+  let withTumor = 0;
+  for (let s = 0; s < 40; s++) {
+    const first = full.indexOf(img[s * 16]);
+    const [y0, x0] = [Math.floor(first / 8), first % 8];
+    assert.ok(y0 <= 4 && x0 <= 4, "the crop lies inside the slice");
+    let tumor = false;
+    for (let y = 0; y < 4; y++) {
+      for (let x = 0; x < 4; x++) {
+        assert.equal(img[s * 16 + y * 4 + x], full[(y0 + y) * 8 + x0 + x]);
+      }
+    }
+    for (let y = 0; y < 8; y++) {
+      for (let x = 0; x < 8; x++) {
+        const src = (2 * y0 + y) * 16 + 2 * x0 + x, dst = s * 64 + y * 8 + x;
+        assert.equal(lab[2 * dst + 1], fullLab[2 * src + 1]);
+        assert.equal(w[dst], fullW[src]);
+        tumor ||= lab[2 * dst + 1] === 1;
+      }
+    }
+    if (tumor) withTumor++;
+  }
+  // Half the crops are centred on tumor; a uniform crop holds it about 1 time in 6.
+  assert.ok(withTumor >= 18 && withTumor < 40, `${withTumor} of 40 crops hold tumor`);
+  assert.throws(() => createSampler({ ...opts, seed: 1, patchSize: 9 }).next(1), /patch size 9/);
+});

@@ -16,7 +16,11 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { ExperimentConfig, PostprocessConfig } from "../config/experiment.ts";
+import {
+  type ExperimentConfig,
+  type PostprocessConfig,
+  trainingInputSize,
+} from "../config/experiment.ts";
 import { resizeBilinear, sliceInput, windowStats } from "../data/preprocess.ts";
 import type { Volume } from "../data/volume.ts";
 import { type BinaryMask, boundingBox } from "./mask.ts";
@@ -63,9 +67,12 @@ export async function segmentSlices(
   const [nx, ny] = vol.shape;
   const size = data.inputSize, ch = data.windows.length;
   const inShape = m.model.inputs[0].shape;
-  if (inShape[1] !== size || inShape[2] !== size || inShape[3] !== ch) {
+  const built = trainingInputSize(data);
+  if (inShape[1] !== built || inShape[2] !== built || inShape[3] !== ch) {
     throw new Error(
-      `${m.config.name}: model input ${inShape.slice(1).join("x")} != config ${size}x${size}x${ch}`,
+      `${m.config.name}: model input ${
+        inShape.slice(1).join("x")
+      } != config ${built}x${built}x${ch}`,
     );
   }
   const stats = data.windows.map((w) => windowStats(vol, w));
@@ -80,7 +87,8 @@ export async function segmentSlices(
     });
     const probs = tf.tidy(() => {
       const x = tf.tensor4d(input, [batch.length, size, size, ch]);
-      const y = m.model.predict(x) as tf.Tensor4D;
+      // apply, not predict: a model trained on patches takes whole slices (fully convolutional).
+      const y = m.model.apply(x, { training: false }) as tf.Tensor4D;
       return y.slice([0, 0, 0, FOREGROUND], [-1, -1, -1, 1])
         .reshape([batch.length, y.shape[1], y.shape[2]]) as tf.Tensor3D;
     });

@@ -24,7 +24,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import type { BackendName, ExperimentConfig } from "../config/experiment.ts";
+import {
+  type BackendName,
+  type ExperimentConfig,
+  trainingInputSize,
+} from "../config/experiment.ts";
 import { buildFCDenseNet, outputSize } from "../models/fc_densenet.ts";
 import { checkTrainMemory } from "../backend/memory.ts";
 import { setDropoutStep } from "../models/step_dropout.ts";
@@ -139,7 +143,7 @@ async function openSources(cfg: ExperimentConfig): Promise<BatchSources> {
   const cases = await indexDataset(cfg.data.root, { requireSegmentation: true });
   const split = splitCases(cases, cfg.data.split);
   const { inputSize: i, sliceSize: s, windows } = cfg.data;
-  const make = (list: CaseEntry[], seed: number) => {
+  const make = (list: CaseEntry[], seed: number, patchSize?: number) => {
     if (list.length === 0) throw new Error(`${cfg.data.root}: the split leaves no cases here`);
     // Upper bound: every slice selected; inputs float32, labels + weights.
     const bytes = list.reduce(
@@ -147,10 +151,18 @@ async function openSources(cfg: ExperimentConfig): Promise<BatchSources> {
       0,
     );
     const cacheCases = bytes <= RESIDENT_BYTES ? list.length : undefined;
-    return createSampler({ cases: list, data: cfg.data, task: cfg.task, seed, cacheCases });
+    return createSampler({
+      cases: list,
+      data: cfg.data,
+      task: cfg.task,
+      seed,
+      cacheCases,
+      patchSize,
+    });
   };
   return {
-    train: make(split.train, cfg.train.seed),
+    // Validation sees whole slices, as inference does.
+    train: make(split.train, cfg.train.seed, cfg.data.patchSize),
     validation: make(split.validation, cfg.train.seed + 1),
   };
 }
@@ -240,7 +252,7 @@ export async function trainExperiment(
     }
     await writeJsonAtomic(configPath, cfg);
     await writeTextAtomic(metricsPath, "");
-    model = buildFCDenseNet(cfg.model, cfg.data.inputSize, { seed: cfg.train.seed });
+    model = buildFCDenseNet(cfg.model, trainingInputSize(cfg.data), { seed: cfg.train.seed });
     adam = createAdam(
       model.trainableWeights.map((w) => w.read() as tf.Variable),
       adamOptions(cfg, model),
@@ -251,9 +263,10 @@ export async function trainExperiment(
     checkTrainMemory(model, cfg.train.microBatch, info.name, `${cfg.name} (${cfg.profile})`);
   }
   const expectOut = outputSize(cfg.model, cfg.data.inputSize);
+  const patch = cfg.data.patchSize ? ` (trained on ${cfg.data.patchSize} px patches)` : "";
   log(
     `training ${cfg.name} (${cfg.profile}) on ${backend}: ${model.countParams()} parameters, ` +
-      `input ${cfg.data.inputSize} -> ${expectOut}, ${cfg.train.epochs} epochs, run ${runDir}`,
+      `input ${cfg.data.inputSize} -> ${expectOut}${patch}, ${cfg.train.epochs} epochs, run ${runDir}`,
   );
 
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);

@@ -39,7 +39,8 @@ export function networkSummary(cfg: ExperimentConfig): TableFigure {
   try {
     const side = outputSize(cfg.model, cfg.data.inputSize);
     const io = `input ${cfg.data.inputSize}x${cfg.data.inputSize}x${cfg.model.inputChannels}` +
-      ` -> output ${side}x${side}x${cfg.model.classes}`;
+      ` -> output ${side}x${side}x${cfg.model.classes}` +
+      (cfg.data.patchSize ? ` (trained on ${cfg.data.patchSize} px patches)` : "");
     return modelSummary(model, io).table;
   } finally {
     model.dispose();
