@@ -46,8 +46,6 @@ export interface DataConfig {
    * validation and inference still see whole slices. Absent in the paper's settings.
    */
   patchSize?: number;
-  /** Mirror training samples at random, up-down and left-right (augmentation; not the paper's). */
-  flip?: boolean;
   /** One HU window per input channel; each is min-max normalised over the volume. */
   windows: HUWindow[];
   /** Histogram-equalise each window (256 bins) as the prototype did; off by default. */

@@ -83,8 +83,6 @@ export interface SamplerOptions {
   load?: (c: CaseEntry) => LoadedCase;
   /** Crop each sample to this side in input pixels (see the module doc); default: whole slices. */
   patchSize?: number;
-  /** Mirror each sample up-down and left-right, each with probability 1/2 (augmentation). */
-  flip?: boolean;
 }
 
 export interface Sampler {
@@ -255,26 +253,14 @@ export function createSampler(opts: SamplerOptions): Sampler {
       const lab = p.labels.subarray(s * labLen, (s + 1) * labLen);
       const w = weightMap(lab, S, S, data.weights, task);
       const [y0, x0] = corner(lab);
-      const flipY = opts.flip === true && rng.next() < 0.5;
-      const flipX = opts.flip === true && rng.next() < 0.5;
       for (let y = 0; y < P; y++) {
-        const sy = flipY ? P - 1 - y : y;
-        if (!flipX) {
-          const from = ((y0 + sy) * I + x0) * C;
-          images.set(img.subarray(from, from + P * C), ((b * P + y) * P) * C);
-          continue;
-        }
-        for (let x = 0; x < P; x++) {
-          const from = ((y0 + sy) * I + x0 + P - 1 - x) * C;
-          images.set(img.subarray(from, from + C), ((b * P + y) * P + x) * C);
-        }
+        const from = ((y0 + y) * I + x0) * C;
+        images.set(img.subarray(from, from + P * C), ((b * P + y) * P) * C);
       }
       const ly0 = y0 * scale, lx0 = x0 * scale;
       for (let y = 0; y < PL; y++) {
-        const sy = flipY ? PL - 1 - y : y;
         for (let x = 0; x < PL; x++) {
-          const sx = flipX ? PL - 1 - x : x;
-          const src = (ly0 + sy) * S + lx0 + sx, dst = (b * PL + y) * PL + x;
+          const src = (ly0 + y) * S + lx0 + x, dst = (b * PL + y) * PL + x;
           onehot[2 * dst + (isTarget(lab[src], task) ? 1 : 0)] = 1;
           weights[dst] = w[src];
         }
