@@ -1,6 +1,6 @@
 /**
  * `deno task data [--out DIR] [--cases N] [--size PX] [--slices N] [--seed S]`:
- * write a synthetic LiTS-layout data set (default 24 cases of 512x512 into
+ * write a synthetic LiTS-layout data set (default 48 cases of 512x512 into
  * `data/synthetic`) and print what it made.
  * @module
  */
