@@ -96,22 +96,27 @@ Deno.test("tumor task: 3 windows at full size, tumor-free cases skipped", async 
   assert.ok(s.state().empty.includes(cases.findIndex((c) => c.id === 2)), "case 2 has no tumor");
 });
 
+/** A one-case dataset held in memory: its index entry and a loader returning its arrays. */
+function memoryCase(
+  volume: Int16Array,
+  seg: Uint8Array,
+  shape: [number, number, number],
+): { entry: CaseEntry; load: () => LoadedCase } {
+  const geo = { shape, spacing: [1, 1, 1] as [number, number, number], affine: [] };
+  const loaded: LoadedCase = {
+    volume: { data: volume, ...geo },
+    segmentation: { data: seg, ...geo },
+  };
+  return { entry: { id: 0, volumePath: "v", segmentationPath: "s", ...geo }, load: () => loaded };
+}
+
 Deno.test("exact labels and weights of a hand-drawn case (liver target includes tumor)", async () => {
   // 4x4x3: only slice 1 has labels; a 2x2 liver block with one tumor pixel.
   const seg = new Uint8Array(48);
   seg.set([0, 0, 0, 0, 0, 1, 2, 0, 0, 1, 1, 0, 0, 0, 0, 0], 16);
   const volume = new Int16Array(48).fill(-1000);
   volume.set([0, 0, 0, 0, 0, 100, 50, 0, 0, 100, 100, 0, 0, 0, 0, 0], 16);
-  const geo = {
-    shape: [4, 4, 3] as [number, number, number],
-    spacing: [1, 1, 1] as [number, number, number],
-    affine: [],
-  };
-  const loaded: LoadedCase = {
-    volume: { data: volume, ...geo },
-    segmentation: { data: seg, ...geo },
-  };
-  const entry: CaseEntry = { id: 0, volumePath: "v", segmentationPath: "s", ...geo };
+  const { entry, load } = memoryCase(volume, seg, [4, 4, 3]);
   const cfg: DataConfig = {
     ...data,
     sliceSize: 4,
@@ -124,7 +129,7 @@ Deno.test("exact labels and weights of a hand-drawn case (liver target includes 
     data: cfg,
     task: "liver",
     seed: 1,
-    load: () => loaded,
+    load,
   });
   const [img, lab, w] = await arrays(s.next(1));
   // Window [-100, 300] over the volume: lo = -100, hi = 100 -> (v + 100) / 200.
@@ -158,16 +163,7 @@ Deno.test("patches: crops of the whole slice at input and label scale, tumor ove
   const seg = new Uint8Array(n * n);
   for (let y = 2; y < 14; y++) for (let x = 2; x < 14; x++) seg[y * n + x] = 1;
   for (const k of [11 * n + 11, 11 * n + 12, 12 * n + 11, 12 * n + 12]) seg[k] = 2;
-  const geo = {
-    shape: [n, n, 1] as [number, number, number],
-    spacing: [1, 1, 1] as [number, number, number],
-    affine: [],
-  };
-  const loaded: LoadedCase = {
-    volume: { data: volume, ...geo },
-    segmentation: { data: seg, ...geo },
-  };
-  const entry: CaseEntry = { id: 0, volumePath: "v", segmentationPath: "s", ...geo };
+  const { entry, load } = memoryCase(volume, seg, [n, n, 1]);
   // Input at half the label size (as the liver model with SBU).
   const cfg: DataConfig = {
     ...data,
@@ -177,7 +173,7 @@ Deno.test("patches: crops of the whole slice at input and label scale, tumor ove
     selectBy: "tumor",
     sliceMargin: 0,
   };
-  const opts = { cases: [entry], data: cfg, task: "tumor" as const, load: () => loaded };
+  const opts = { cases: [entry], data: cfg, task: "tumor" as const, load };
   const [full, fullLab, fullW] = await arrays(createSampler({ ...opts, seed: 1 }).next(1));
   const sampler = createSampler({ ...opts, seed: 1, patchSize: 4 });
   const b = sampler.next(40);
