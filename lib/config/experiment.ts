@@ -46,6 +46,11 @@ export interface DataConfig {
    * validation and inference still see whole slices. Absent in the paper's settings.
    */
   patchSize?: number;
+  /**
+   * Shift each training sample's intensities by a random offset in +-this many HU
+   * (augmentation, not the paper's; validation and inference are not shifted).
+   */
+  intensityShift?: number;
   /** One HU window per input channel; each is min-max normalised over the volume. */
   windows: HUWindow[];
   /** Histogram-equalise each window (256 bins) as the prototype did; off by default. */

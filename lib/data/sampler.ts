@@ -83,6 +83,12 @@ export interface SamplerOptions {
   load?: (c: CaseEntry) => LoadedCase;
   /** Crop each sample to this side in input pixels (see the module doc); default: whole slices. */
   patchSize?: number;
+  /**
+   * Shift each sample's intensities by a uniform random offset in +-this many HU (default 0):
+   * patients' livers differ by tens of HU, and a tumor is darker than its own liver, not
+   * darker than a fixed value.
+   */
+  intensityShift?: number;
 }
 
 export interface Sampler {
@@ -219,6 +225,19 @@ export function createSampler(opts: SamplerOptions): Sampler {
   }
   const PL = P * scale;
 
+  const shift = opts.intensityShift ?? 0;
+  if (!(shift >= 0)) throw new RangeError(`sampler: intensity shift must be >= 0 HU, got ${shift}`);
+  // One HU shift per sample moves each window's normalised values by shift / window width.
+  const widths = data.windows.map(([lo, hi]) => hi - lo);
+  const shiftIntensity = (x: Float32Array): void => {
+    const hu = rng.uniform(-shift, shift);
+    for (let k = 0; k < x.length; k++) {
+      const v = x[k];
+      // Values clipped by the window stay clipped: they lie beyond its edge in HU.
+      if (v > 0 && v < 1) x[k] = Math.min(1, Math.max(0, v + hu / widths[k % C]));
+    }
+  };
+
   /** Top-left corner (input px) of the crop of one sample with labels `lab`. */
   const corner = (lab: Uint8Array): [number, number] => {
     if (P === I) return [0, 0];
@@ -257,6 +276,7 @@ export function createSampler(opts: SamplerOptions): Sampler {
         const from = ((y0 + y) * I + x0) * C;
         images.set(img.subarray(from, from + P * C), ((b * P + y) * P) * C);
       }
+      if (shift > 0) shiftIntensity(images.subarray(b * P * P * C, (b + 1) * P * P * C));
       const ly0 = y0 * scale, lx0 = x0 * scale;
       for (let y = 0; y < PL; y++) {
         for (let x = 0; x < PL; x++) {

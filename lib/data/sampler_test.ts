@@ -206,3 +206,34 @@ Deno.test("patches: crops of the whole slice at input and label scale, tumor ove
   assert.ok(withTumor >= 18 && withTumor < 40, `${withTumor} of 40 crops hold tumor`);
   assert.throws(() => createSampler({ ...opts, seed: 1, patchSize: 9 }).next(1), /patch size 9/);
 });
+
+Deno.test("intensity shift: one random HU offset per sample, scaled to each window", async () => {
+  // 8x8x1 ramp of HU 0..63; windows [0, 63] and [0, 31] (the second clips half the ramp).
+  const volume = Int16Array.from({ length: 64 }, (_, k) => k);
+  const seg = new Uint8Array(64).fill(1);
+  const { entry, load } = memoryCase(volume, seg, [8, 8, 1]);
+  const cfg: DataConfig = {
+    ...data,
+    windows: [[0, 63], [0, 31]],
+    inputSize: 8,
+    sliceSize: 8,
+    sliceMargin: 0,
+  };
+  const opts = { cases: [entry], data: cfg, task: "liver" as const, load, seed: 2 };
+  const [plain] = await arrays(createSampler(opts).next(1));
+  const [img] = await arrays(createSampler({ ...opts, intensityShift: 30 }).next(20));
+  const offsets = new Set<number>();
+  for (let s = 0; s < 20; s++) {
+    const x = img.subarray(s * 128, (s + 1) * 128);
+    // The HU offset read off one mid-window pixel of the first channel (HU 32).
+    const hu = Math.round((x[2 * 32] - plain[2 * 32]) * 63 * 1e4) / 1e4;
+    assert.ok(Math.abs(hu) <= 30, `offset ${hu} HU`);
+    offsets.add(hu);
+    for (let k = 0; k < 128; k++) {
+      const v = plain[k], width = k % 2 === 0 ? 63 : 31;
+      const want = v > 0 && v < 1 ? Math.min(1, Math.max(0, v + hu / width)) : v;
+      assert.ok(Math.abs(x[k] - want) < 1e-5, `sample ${s}, value ${k}: ${x[k]} != ${want}`);
+    }
+  }
+  assert.equal(offsets.size, 20);
+});

@@ -38,7 +38,7 @@ import { type Adam, createAdam } from "./adam.ts";
 import { checkpointDir, loadModelFiles, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { describeBackend, initBackend } from "../backend/select.ts";
 import { type CaseEntry, indexDataset, splitCases } from "../data/dataset.ts";
-import { type Batch, createSampler } from "../data/sampler.ts";
+import { type Batch, createSampler, type SamplerOptions } from "../data/sampler.ts";
 import { combinedLoss, diceFromCounts, TARGET_CLASS } from "./losses.ts";
 
 export type { Batch };
@@ -143,7 +143,11 @@ async function openSources(cfg: ExperimentConfig): Promise<BatchSources> {
   const cases = await indexDataset(cfg.data.root, { requireSegmentation: true });
   const split = splitCases(cases, cfg.data.split);
   const { inputSize: i, sliceSize: s, windows } = cfg.data;
-  const make = (list: CaseEntry[], seed: number, patchSize?: number) => {
+  const make = (
+    list: CaseEntry[],
+    seed: number,
+    augment: Pick<SamplerOptions, "patchSize" | "intensityShift">,
+  ) => {
     if (list.length === 0) throw new Error(`${cfg.data.root}: the split leaves no cases here`);
     // Upper bound: every slice selected; inputs float32, labels + weights.
     const bytes = list.reduce(
@@ -157,13 +161,16 @@ async function openSources(cfg: ExperimentConfig): Promise<BatchSources> {
       task: cfg.task,
       seed,
       cacheCases,
-      patchSize,
+      ...augment,
     });
   };
   return {
     // Validation sees whole slices, as inference does.
-    train: make(split.train, cfg.train.seed, cfg.data.patchSize),
-    validation: make(split.validation, cfg.train.seed + 1),
+    train: make(split.train, cfg.train.seed, {
+      patchSize: cfg.data.patchSize,
+      intensityShift: cfg.data.intensityShift,
+    }),
+    validation: make(split.validation, cfg.train.seed + 1, {}),
   };
 }
 
