@@ -15,7 +15,9 @@
  * the input, the matching region of labels and weights), centred half of the time
  * on a random pixel of the target class (when the slice has one) and otherwise on
  * a uniformly random pixel: training at the input's resolution for the cost of a
- * patch, with the rare tumor pixels oversampled as nnU-Net does.
+ * patch, with the rare tumor pixels oversampled as nnU-Net does. With
+ * `intensityShift`, each sample's HU are moved by one random offset, so that a
+ * tumor is learnt as darker than its liver rather than darker than a fixed value.
  *
  * Loading is synchronous (files are read and gunzipped with sync calls), so
  * `next` is synchronous and needs no `prepare` step; the first `next` (and a
@@ -227,7 +229,8 @@ export function createSampler(opts: SamplerOptions): Sampler {
 
   const shift = opts.intensityShift ?? 0;
   if (!(shift >= 0)) throw new RangeError(`sampler: intensity shift must be >= 0 HU, got ${shift}`);
-  // One HU shift per sample moves each window's normalised values by shift / window width.
+  // An offset of h HU moves a window's min-max normalised values by h / its width: in CT the
+  // volume spans every window, so its min and max are the window's edges.
   const widths = data.windows.map(([lo, hi]) => hi - lo);
   const shiftIntensity = (x: Float32Array): void => {
     const hu = rng.uniform(-shift, shift);
