@@ -40,7 +40,7 @@ import { isGzip, parseNifti } from "./nifti_read.ts";
 import { NiftiError } from "./nifti_error.ts";
 import { labelSlice, sliceInput, windowStats } from "./preprocess.ts";
 import { createRng, type RngState } from "./prng.ts";
-import { checkLabels, checkSameGrid, LITS_LABELS } from "./segmentation.ts";
+import { checkLabels, checkSameGrid, isTargetLabel, LITS_LABELS } from "./segmentation.ts";
 import { selectSlices } from "./slice_selection.ts";
 import type { Volume } from "./volume.ts";
 import { weightMap } from "./weight_map.ts";
@@ -100,11 +100,6 @@ export interface Sampler {
   restore(s: SamplerState): void;
   /** Drop every cached case. */
   dispose(): void;
-}
-
-/** Whether label `v` is the target class of `task` (the liver target includes tumor). */
-function isTarget(v: number, task: Task): boolean {
-  return task === "liver" ? v >= 1 : v === 2;
 }
 
 /** A case reduced to its selected slices, preprocessed. */
@@ -247,7 +242,7 @@ export function createSampler(opts: SamplerOptions): Sampler {
     let cy = rng.int(0, S - 1), cx = rng.int(0, S - 1);
     if (rng.next() < 0.5) {
       const hits: number[] = [];
-      for (let k = 0; k < lab.length; k++) if (isTarget(lab[k], task)) hits.push(k);
+      for (let k = 0; k < lab.length; k++) if (isTargetLabel(lab[k], task)) hits.push(k);
       if (hits.length > 0) {
         const k = hits[rng.int(0, hits.length - 1)];
         cy = Math.floor(k / S);
@@ -284,7 +279,7 @@ export function createSampler(opts: SamplerOptions): Sampler {
       for (let y = 0; y < PL; y++) {
         for (let x = 0; x < PL; x++) {
           const src = (ly0 + y) * S + lx0 + x, dst = (b * PL + y) * PL + x;
-          onehot[2 * dst + (isTarget(lab[src], task) ? 1 : 0)] = 1;
+          onehot[2 * dst + (isTargetLabel(lab[src], task) ? 1 : 0)] = 1;
           weights[dst] = w[src];
         }
       }

@@ -17,6 +17,16 @@ import type { Volume, VoxelArray } from "./volume.ts";
 /** The LiTS label set. */
 export const LITS_LABELS: readonly number[] = [0, 1, 2];
 
+/**
+ * Whether LiTS label `v` belongs to the target of a model: the liver target is the whole
+ * liver, tumor included (labels >= 1); the tumor target is label 2.
+ * @example
+ * isTargetLabel(2, "liver"); // true
+ */
+export function isTargetLabel(v: number, target: "liver" | "tumor"): boolean {
+  return target === "liver" ? v >= 1 : v === 2;
+}
+
 export interface ReadSegmentationOptions {
   /** Labels allowed; `null` allows any integer 0..255. Default {@link LITS_LABELS}. */
   allowedLabels?: readonly number[] | null;

@@ -9,6 +9,7 @@
  * ```
  * @module
  */
+import { isTargetLabel } from "./segmentation.ts";
 import type { Volume } from "./volume.ts";
 
 /** Slices of `seg` holding the label, with `margin` neighbours each side; sorted, unique. */
@@ -22,7 +23,7 @@ export function selectSlices(seg: Volume, by: "liver" | "tumor", margin: number)
   for (let z = 0; z < nz; z++) {
     const s = seg.data.subarray(z * n, (z + 1) * n);
     let hit = false;
-    for (let i = 0; i < n && !hit; i++) hit = by === "liver" ? s[i] >= 1 : s[i] === 2;
+    for (let i = 0; i < n && !hit; i++) hit = isTargetLabel(s[i], by);
     if (!hit) continue;
     const lo = Math.max(0, z - margin), hi = Math.min(nz - 1, z + margin);
     for (let k = lo; k <= hi; k++) keep[k] = 1;

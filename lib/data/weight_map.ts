@@ -11,6 +11,7 @@
  * @module
  */
 import type { Task, WeightMapConfig } from "../config/experiment.ts";
+import { isTargetLabel } from "./segmentation.ts";
 
 /**
  * Inner contour of a binary mask: mask pixels with a 4-neighbour outside the
@@ -75,7 +76,7 @@ export function weightMap(
   for (let i = 0; i < n; i++) {
     const l = labels[i];
     out[i] = l === 0 ? cfg.background : l === 1 ? cfg.liver : cfg.tumor;
-    mask[i] = target === "liver" ? (l >= 1 ? 1 : 0) : l === 2 ? 1 : 0;
+    mask[i] = isTargetLabel(l, target) ? 1 : 0;
   }
   const band = dilateDisk(maskContour(mask, w, h), w, h, cfg.contourRadius);
   for (let i = 0; i < n; i++) if (band[i]) out[i] = cfg.contour;
