@@ -13,8 +13,8 @@
  */
 import { join } from "node:path";
 import { readNifti } from "./nifti_read.ts";
-import { checkSameGrid } from "./segmentation.ts";
-import { isLiver, isTumor, sliceCounts } from "./slice_counts.ts";
+import { checkSameGrid, isLiver, isTumor } from "./segmentation.ts";
+import { sliceCounts } from "./slice_counts.ts";
 import { generateCase } from "./synthetic.ts";
 import type { Volume } from "./volume.ts";
 

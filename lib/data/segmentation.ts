@@ -17,14 +17,18 @@ import type { Volume, VoxelArray } from "./volume.ts";
 /** The LiTS label set. */
 export const LITS_LABELS: readonly number[] = [0, 1, 2];
 
+/** LiTS label selectors: liver is every label >= 1 (tumor lies inside the liver), tumor is 2. */
+export const isLiver = (label: number): boolean => label >= 1;
+export const isTumor = (label: number): boolean => label === 2;
+
 /**
  * Whether LiTS label `v` belongs to the target of a model: the liver target is the whole
- * liver, tumor included (labels >= 1); the tumor target is label 2.
+ * liver, tumor included; the tumor target is label 2.
  * @example
  * isTargetLabel(2, "liver"); // true
  */
 export function isTargetLabel(v: number, target: "liver" | "tumor"): boolean {
-  return target === "liver" ? v >= 1 : v === 2;
+  return target === "liver" ? isLiver(v) : isTumor(v);
 }
 
 export interface ReadSegmentationOptions {

@@ -10,11 +10,8 @@
  * ```
  * @module
  */
+import { isLiver, isTumor } from "./segmentation.ts";
 import type { Volume } from "./volume.ts";
-
-/** LiTS label selectors: liver is every label >= 1 (tumor lies inside the liver), tumor is 2. */
-export const isLiver = (label: number): boolean => label >= 1;
-export const isTumor = (label: number): boolean => label === 2;
 
 /** Per-slice count of voxels where `select(label)` holds. */
 export function sliceCounts(seg: Volume, select: (label: number) => boolean): number[] {

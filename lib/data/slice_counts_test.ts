@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { isLiver, isTumor, showcaseSlice, sliceCounts, topSlices } from "./slice_counts.ts";
+import { isLiver, isTumor } from "./segmentation.ts";
+import { showcaseSlice, sliceCounts, topSlices } from "./slice_counts.ts";
 import type { Vec3, Volume } from "./volume.ts";
 
 const seg = (labels: number[], shape: Vec3): Volume => ({

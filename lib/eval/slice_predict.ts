@@ -13,7 +13,8 @@
  * ```
  * @module
  */
-import { isLiver, topSlices } from "../data/slice_counts.ts";
+import { isLiver } from "../data/segmentation.ts";
+import { topSlices } from "../data/slice_counts.ts";
 import type { Volume } from "../data/volume.ts";
 import { type CascadeModel, segmentSlices } from "./cascade.ts";
 import { labelComponents } from "./components.ts";

@@ -16,7 +16,8 @@
 import type { ExperimentConfig } from "../../config/experiment.ts";
 import { type CaseEntry, indexDataset, splitCases } from "../../data/dataset.ts";
 import { readNifti } from "../../data/nifti_read.ts";
-import { isLiver, isTumor, topSlices } from "../../data/slice_counts.ts";
+import { isTargetLabel } from "../../data/segmentation.ts";
+import { topSlices } from "../../data/slice_counts.ts";
 import { axialSlice, type Volume } from "../../data/volume.ts";
 import type { CascadeModel } from "../../eval/cascade.ts";
 import { runId } from "../../eval/runs.ts";
@@ -63,7 +64,7 @@ export interface ShownCase {
 }
 
 /** Which reference labels a model of `task` segments. */
-const targetOf = (task: ExperimentConfig["task"]) => (task === "tumor" ? isTumor : isLiver);
+const targetOf = (task: ExperimentConfig["task"]) => (label: number) => isTargetLabel(label, task);
 
 async function withTarget(
   entries: CaseEntry[],
