@@ -29,8 +29,8 @@ export interface CheckpointState {
   /** Completed micro-batches (the dropout step). */
   step: number;
   adamStep: number;
-  /** `state()` of the training and validation samplers. */
-  samplers: { train: unknown; validation: unknown };
+  /** `state()` of the training sampler (validation restarts every epoch, so it has none). */
+  samplers: { train: unknown };
   bestValDice: number;
   bestEpoch: number;
 }

@@ -4,6 +4,9 @@
  * An epoch is `trainIterations` iterations on randomly sampled training batches
  * of `batchSize` slices (gradients accumulated over micro-batches of
  * `microBatch` slices), then `validationIterations` batches of validation.
+ * Validation draws the same batches every epoch (its sampler restarts from its
+ * first state), so epochs are compared on the same slices and the `best`
+ * checkpoint reflects the model rather than the luck of the draw.
  * After each epoch a line goes to `metrics.jsonl` and the `last` checkpoint is
  * replaced; `best` is replaced when the validation Dice of the target class
  * (pooled over the epoch's validation batches) improves.
@@ -11,7 +14,7 @@
  * Run folder `results/runs/<experiment>/<run-id>/`: `config.json` (resolved),
  * `metrics.jsonl`, `checkpoints/{last,best}/` (see `checkpoint.ts`).
  *
- * Exact resume: weights, BN statistics, Adam moments, the samplers' PRNG state
+ * Exact resume: weights, BN statistics, Adam moments, the training sampler's PRNG state
  * and the dropout step are all in the checkpoint, so `resume` reaches the same
  * weights as an uninterrupted run on the same backend.
  *
@@ -218,6 +221,7 @@ export async function trainExperiment(
   let bestValDice = -Infinity;
   let bestEpoch = 0;
   const sources = opts.sources ?? await openSources(cfg);
+  const validationStart = sources.validation.state();
 
   if (opts.resume) {
     let saved: ExperimentConfig;
@@ -247,7 +251,6 @@ export async function trainExperiment(
     bestValDice = ck.state.bestValDice;
     bestEpoch = ck.state.bestEpoch;
     sources.train.restore(ck.state.samplers.train);
-    sources.validation.restore(ck.state.samplers.validation);
     // Epochs after the checkpoint (killed between the metrics line and the checkpoint) are redone.
     metrics = (await readMetrics(metricsPath)).filter((m) => m.epoch <= startEpoch);
     await writeTextAtomic(metricsPath, metrics.map((m) => JSON.stringify(m) + "\n").join(""));
@@ -346,6 +349,7 @@ export async function trainExperiment(
       let valLossSum = 0;
       let vInter = 0;
       let vSum = 0;
+      sources.validation.restore(validationStart);
       for (let it = 1; it <= validationIterations; it++) {
         const batch = sources.validation.next(batchSize);
         const parts = microBatches(batch, microBatch);
@@ -403,7 +407,7 @@ export async function trainExperiment(
         epoch,
         step,
         adamStep: adam.state().step,
-        samplers: { train: sources.train.state(), validation: sources.validation.state() },
+        samplers: { train: sources.train.state() },
         bestValDice,
         bestEpoch,
       };

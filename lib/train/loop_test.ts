@@ -123,12 +123,34 @@ Deno.test("resume reaches the same weights as an uninterrupted run (cpu backend)
     // 2 epochs x 2 iterations x 2 micro-batches of 1 slice.
     assert.equal(state.step, 8);
     assert.equal(state.adamStep, 4);
-    assert.deepEqual(state.samplers, { train: 4, validation: 2 });
+    assert.deepEqual(state.samplers, { train: 4 });
     // A second fresh run into the same folder is refused.
     await assert.rejects(
       trainExperiment(cfg2, { runDir: straight, quiet: true, sources: sourcesFor(cfg2) }),
       /already holds a run/,
     );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("validation draws the same batches every epoch", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const cfg = await smokeConfig({ epochs: 3, validationIterations: 2 });
+    const validation = diskSource(cfg, 2);
+    const drawn: unknown[] = [];
+    const next = validation.next.bind(validation);
+    validation.next = (b) => {
+      drawn.push(validation.state());
+      return next(b);
+    };
+    await trainExperiment(cfg, {
+      runDir: join(tmp, "run"),
+      quiet: true,
+      sources: { train: diskSource(cfg, 1), validation },
+    });
+    assert.deepEqual(drawn, [0, 1, 0, 1, 0, 1]);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
