@@ -46,8 +46,8 @@ Deno.test("tumor.json: 3 windows at full resolution, CE + Dice", async () => {
 Deno.test("profiles deep-merge: cpu changes sizes and width, keeps the rest", async () => {
   const cfg = await loadExperiment(exp("liver.json"), { profile: "cpu" });
   assert.equal(cfg.profile, "cpu");
-  assert.equal(cfg.data.sliceSize, 128);
-  assert.equal(cfg.data.inputSize, 64);
+  assert.equal(cfg.data.sliceSize, 256);
+  assert.equal(cfg.data.inputSize, 128);
   assert.deepEqual(cfg.data.windows, [[-100, 300]]);
   assert.equal(cfg.model.activation, "elu");
   assert.equal(cfg.model.bnMomentum, 0.9);
