@@ -94,12 +94,6 @@ export interface TrainConfig {
    * `learningRate` to 0 over all training iterations (for few-minute runs).
    */
   learningRateSchedule?: "constant" | "cosine";
-  /**
-   * Decay of an exponential moving average of the weights, used to validate and kept
-   * as the `best` checkpoint (see `lib/train/weight_average.ts`); absent: the trained
-   * weights themselves (the paper).
-   */
-  weightAverage?: number;
   weightDecay: number; // 5e-6
   batchSize: number; // 3
   /** Slices per forward/backward pass; gradients accumulate up to batchSize. */

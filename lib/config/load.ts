@@ -92,7 +92,6 @@ const experimentKeys: Record<string, Spec> = {
     loss: obj({ crossEntropy: num, dice: num, diceEpsilon: num }),
     learningRate: num,
     learningRateSchedule: oneOfValues("constant", "cosine"),
-    weightAverage: num,
     weightDecay: num,
     batchSize: int,
     microBatch: int,
@@ -101,7 +100,7 @@ const experimentKeys: Record<string, Spec> = {
     validationIterations: int,
     seed: int,
     backend: oneOfValues("auto", "tensorflow", "webgpu", "wasm", "cpu"),
-  }, { optional: ["learningRateSchedule", "weightAverage"] }),
+  }, { optional: ["learningRateSchedule"] }),
   postprocess: obj({ erosionRadius: num, dilationRadius: num, anisotropic: bool }),
 };
 
@@ -250,9 +249,6 @@ function crossCheck(cfg: ExperimentConfig): string | null {
     (data.patchSize > data.inputSize || data.patchSize % 2 ** model.poolingLevels !== 0)
   ) {
     return `data.patchSize (${data.patchSize}) must be at most data.inputSize (${data.inputSize}) and a multiple of 2^model.poolingLevels`;
-  }
-  if (train.weightAverage !== undefined && !(train.weightAverage > 0 && train.weightAverage < 1)) {
-    return `train.weightAverage (${train.weightAverage}) must be a decay in (0, 1)`;
   }
   if (train.microBatch < 1 || train.microBatch > train.batchSize) {
     return `train.microBatch (${train.microBatch}) must be in 1..train.batchSize (${train.batchSize})`;

@@ -2,10 +2,8 @@
  * Checkpoints: a folder with the model in the tfjs layers format
  * (`model.json` + `weights.bin`, loadable by any tfjs), the Adam state
  * (`optimizer.bin`: first then second moments, float32, in the order of the
- * model's trainable weights), `state.json` (epoch, step, sampler and
- * dropout random state, best score so far) and, when the run averages its
- * weights, `average.bin` (the averaged weights, float32, in the order of all
- * the model's weights).
+ * model's trainable weights) and `state.json` (epoch, step, sampler and
+ * dropout random state, best score so far).
  *
  * A checkpoint is written to a temporary folder beside its target and renamed
  * into place, so a crash leaves either the old or the new one, never half of
@@ -21,7 +19,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { basename, dirname, join } from "node:path";
 import type { Adam, AdamState } from "./adam.ts";
-import type { WeightAverageState } from "./weight_average.ts";
 import { exists } from "../util/fs.ts";
 import "../models/step_dropout.ts"; // registers StepDropout for deserialisation
 
@@ -36,8 +33,6 @@ export interface CheckpointState {
   samplers: { train: unknown };
   bestValDice: number;
   bestEpoch: number;
-  /** Updates behind `average.bin`, when the run averages its weights. */
-  averageUpdates?: number;
 }
 
 /** Serialise `model` to tfjs layers-format files in `dir` (created). */
@@ -74,52 +69,27 @@ export async function loadModelFiles(dir: string): Promise<tf.LayersModel> {
   }));
 }
 
-/** The values of `tensors`, concatenated as float32 bytes. */
-async function flatBytes(tensors: tf.Tensor[]): Promise<Uint8Array> {
-  const parts = await Promise.all(tensors.map((t) => t.data() as Promise<Float32Array>));
-  const flat = new Float32Array(parts.reduce((s, a) => s + a.length, 0));
-  let off = 0;
-  for (const a of parts) {
-    flat.set(a, off);
-    off += a.length;
-  }
-  return new Uint8Array(flat.buffer);
-}
-
-/** Split the float32 file `path` into tensors of `shapes`, checking its length. */
-async function readTensors(path: string, shapes: number[][]): Promise<tf.Tensor[]> {
-  const bytes = await Deno.readFile(path);
-  const flat = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  const sizes = shapes.map((sh) => sh.reduce((a, b) => a * b, 1));
-  const expected = sizes.reduce((a, b) => a + b, 0);
-  if (flat.length !== expected) {
-    throw new Error(`${path}: ${flat.length} values, the model needs ${expected}`);
-  }
-  let off = 0;
-  return shapes.map((shape, k) => tf.tensor(flat.slice(off, off += sizes[k]), shape));
-}
-
-/**
- * Write a checkpoint folder atomically (temp folder, then rename); with `average`,
- * its weights go to `average.bin` and its update count to the state.
- */
+/** Write a checkpoint folder atomically (temp folder, then rename). */
 export async function writeCheckpoint(
   dir: string,
   model: tf.LayersModel,
   adam: Adam,
   state: CheckpointState,
-  average?: WeightAverageState,
 ): Promise<void> {
   const tmp = join(dirname(dir), `.${basename(dir)}.${Deno.pid}.tmp`);
   const old = `${dir}.old`;
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
   await saveModelFiles(model, tmp);
   const { m, v } = adam.state();
-  await Deno.writeFile(join(tmp, "optimizer.bin"), await flatBytes([...m, ...v]));
-  if (average) {
-    await Deno.writeFile(join(tmp, "average.bin"), await flatBytes(average.values));
-    state = { ...state, averageUpdates: average.updates };
+  const moments = await Promise.all([...m, ...v].map((t) => t.data() as Promise<Float32Array>));
+  const total = moments.reduce((s, a) => s + a.length, 0);
+  const flat = new Float32Array(total);
+  let off = 0;
+  for (const a of moments) {
+    flat.set(a, off);
+    off += a.length;
   }
+  await Deno.writeFile(join(tmp, "optimizer.bin"), new Uint8Array(flat.buffer));
   await Deno.writeTextFile(join(tmp, "state.json"), JSON.stringify(state, null, 2) + "\n");
   await Deno.remove(old, { recursive: true }).catch(() => {});
   if (await exists(dir)) await Deno.rename(dir, old);
@@ -134,31 +104,31 @@ export async function checkpointDir(dir: string): Promise<string | null> {
   return null;
 }
 
-/**
- * Read a checkpoint: the model, its Adam state (shaped like the trainable weights),
- * state, and the weight average when it has one (shaped like all the weights).
- */
-export async function readCheckpoint(dir: string): Promise<{
-  model: tf.LayersModel;
-  adam: AdamState;
-  state: CheckpointState;
-  average?: WeightAverageState;
-}> {
+/** Read a checkpoint: the model, its Adam state (shaped like the trainable weights) and state. */
+export async function readCheckpoint(
+  dir: string,
+): Promise<{ model: tf.LayersModel; adam: AdamState; state: CheckpointState }> {
   const found = await checkpointDir(dir);
   if (!found) throw new Error(`${dir}: no checkpoint here (state.json missing)`);
   const state = JSON.parse(await Deno.readTextFile(join(found, "state.json"))) as CheckpointState;
   const model = await loadModelFiles(found);
+  const bytes = await Deno.readFile(join(found, "optimizer.bin"));
+  const flat = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   const shapes = model.trainableWeights.map((w) => w.shape as number[]);
-  const moments = await readTensors(join(found, "optimizer.bin"), [...shapes, ...shapes]);
-  const adam = {
-    step: state.adamStep,
-    m: moments.slice(0, shapes.length),
-    v: moments.slice(shapes.length),
+  const expected = 2 * shapes.reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
+  if (flat.length !== expected) {
+    throw new Error(
+      `${found}/optimizer.bin: ${flat.length} values, the model needs ${expected}`,
+    );
+  }
+  let off = 0;
+  const take = (shape: number[]) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const t = tf.tensor(flat.slice(off, off + n), shape);
+    off += n;
+    return t;
   };
-  if (state.averageUpdates === undefined) return { model, adam, state };
-  const values = await readTensors(
-    join(found, "average.bin"),
-    model.weights.map((w) => w.shape as number[]),
-  );
-  return { model, adam, state, average: { updates: state.averageUpdates, values } };
+  const m = shapes.map(take);
+  const v = shapes.map(take);
+  return { model, adam: { step: state.adamStep, m, v }, state };
 }

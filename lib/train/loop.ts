@@ -9,18 +9,14 @@
  * checkpoint reflects the model rather than the luck of the draw.
  * After each epoch a line goes to `metrics.jsonl` and the `last` checkpoint is
  * replaced; `best` is replaced when the validation Dice of the target class
- * (pooled over the epoch's validation batches) improves. With
- * `train.weightAverage`, validation and `best` use a moving average of the
- * weights (`weight_average.ts`) while training goes on with the weights
- * themselves.
+ * (pooled over the epoch's validation batches) improves.
  *
  * Run folder `results/runs/<experiment>/<run-id>/`: `config.json` (resolved),
  * `metrics.jsonl`, `checkpoints/{last,best}/` (see `checkpoint.ts`).
  *
- * Exact resume: weights, BN statistics, Adam moments, the weight average, the
- * training sampler's PRNG state and the dropout step are all in the checkpoint,
- * so `resume` reaches the same weights as an uninterrupted run on the same
- * backend.
+ * Exact resume: weights, BN statistics, Adam moments, the training sampler's PRNG state
+ * and the dropout step are all in the checkpoint, so `resume` reaches the same
+ * weights as an uninterrupted run on the same backend.
  *
  * @example
  * ```ts
@@ -42,7 +38,6 @@ import { setDropoutStep } from "../models/step_dropout.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../util/atomic.ts";
 import { createProgress, type Progress } from "../util/progress.ts";
 import { type Adam, createAdam } from "./adam.ts";
-import { createWeightAverage, type WeightAverageState } from "./weight_average.ts";
 import { checkpointDir, loadModelFiles, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { describeBackend, initBackend } from "../backend/select.ts";
 import { type CaseEntry, indexDataset, splitCases } from "../data/dataset.ts";
@@ -225,7 +220,6 @@ export async function trainExperiment(
   let step = 0;
   let bestValDice = -Infinity;
   let bestEpoch = 0;
-  let savedAverage: WeightAverageState | undefined;
   const sources = opts.sources ?? await openSources(cfg);
   const validationStart = sources.validation.state();
 
@@ -251,7 +245,6 @@ export async function trainExperiment(
       adamOptions(cfg, model),
     );
     adam.restore(ck.adam);
-    savedAverage = ck.average;
     tf.dispose([...ck.adam.m, ...ck.adam.v]);
     startEpoch = ck.state.epoch;
     step = ck.state.step;
@@ -275,10 +268,6 @@ export async function trainExperiment(
       adamOptions(cfg, model),
     );
   }
-  const average = cfg.train.weightAverage
-    ? createWeightAverage(model, cfg.train.weightAverage)
-    : null;
-  if (average && savedAverage) average.restore(savedAverage);
   if (info.name === "wasm" || info.name === "cpu") {
     // The wasm heap fails with obscure errors past 4 GiB: say so before the first step.
     checkTrainMemory(model, cfg.train.microBatch, info.name, `${cfg.name} (${cfg.profile})`);
@@ -344,7 +333,6 @@ export async function trainExperiment(
         if (parts.length > 1) parts.forEach(disposeBatch);
         disposeBatch(batch);
         adam.apply(acc, learningRateAt(cfg.train, adam.state().step));
-        average?.update();
         tf.dispose(acc);
         lossSum += batchLoss;
         const sps = (it * batchSize) / ((performance.now() - t0) / 1000);
@@ -356,40 +344,38 @@ export async function trainExperiment(
       const trainLoss = lossSum / trainIterations;
       const trainDice = diceFromCounts(inter, sum);
 
-      // Validation, with the averaged weights when the run averages them.
+      // Validation.
       const t1 = performance.now();
-      const validate = async () => {
-        let lossSum = 0, inter = 0, sum = 0;
-        sources.validation.restore(validationStart);
-        for (let it = 1; it <= validationIterations; it++) {
-          const batch = sources.validation.next(batchSize);
-          const parts = microBatches(batch, microBatch);
-          for (const part of parts) {
-            const out = tf.tidy(() => {
-              const probs = model.apply(part.images, { training: false }) as tf.Tensor4D;
-              const l = combinedLoss(cfg.train.loss, part.labels, probs, part.weights);
-              return tf.concat([l.reshape([1]), diceCountsTensor(part.labels, probs)]);
-            });
-            const [loss, i, s] = await out.data();
-            out.dispose();
-            lossSum += loss * part.images.shape[0] / batchSize;
-            inter += i;
-            sum += s;
-          }
-          if (parts.length > 1) parts.forEach(disposeBatch);
-          disposeBatch(batch);
-          progress?.update(trainIterations + it, {
-            loss: trainLoss,
-            dice: trainDice,
-            "val dice": diceFromCounts(inter, sum),
+      let valLossSum = 0;
+      let vInter = 0;
+      let vSum = 0;
+      sources.validation.restore(validationStart);
+      for (let it = 1; it <= validationIterations; it++) {
+        const batch = sources.validation.next(batchSize);
+        const parts = microBatches(batch, microBatch);
+        for (const part of parts) {
+          const out = tf.tidy(() => {
+            const probs = model.apply(part.images, { training: false }) as tf.Tensor4D;
+            const l = combinedLoss(cfg.train.loss, part.labels, probs, part.weights);
+            return tf.concat([l.reshape([1]), diceCountsTensor(part.labels, probs)]);
           });
+          const [loss, i, s] = await out.data();
+          out.dispose();
+          valLossSum += loss * part.images.shape[0] / batchSize;
+          vInter += i;
+          vSum += s;
         }
-        return { lossSum, inter, sum };
-      };
-      const v = average ? await average.swapped(validate) : await validate();
+        if (parts.length > 1) parts.forEach(disposeBatch);
+        disposeBatch(batch);
+        progress?.update(trainIterations + it, {
+          loss: trainLoss,
+          dice: trainDice,
+          "val dice": diceFromCounts(vInter, vSum),
+        });
+      }
       const valSeconds = (performance.now() - t1) / 1000;
-      const valLoss = validationIterations > 0 ? v.lossSum / validationIterations : NaN;
-      const valDice = validationIterations > 0 ? diceFromCounts(v.inter, v.sum) : NaN;
+      const valLoss = validationIterations > 0 ? valLossSum / validationIterations : NaN;
+      const valDice = validationIterations > 0 ? diceFromCounts(vInter, vSum) : NaN;
       const isBest = valDice > bestValDice;
       if (isBest) {
         bestValDice = valDice;
@@ -425,11 +411,9 @@ export async function trainExperiment(
         bestValDice,
         bestEpoch,
       };
-      // `best` holds the weights that were validated: the average when there is one.
-      const saveBest = () => writeCheckpoint(bestDir, model, adam, state);
-      if (isBest) await (average ? average.swapped(saveBest) : saveBest());
+      if (isBest) await writeCheckpoint(bestDir, model, adam, state);
       await writeTextAtomic(metricsPath, metrics.map((x) => JSON.stringify(x) + "\n").join(""));
-      await writeCheckpoint(lastDir, model, adam, state, average?.state());
+      await writeCheckpoint(lastDir, model, adam, state);
       log(
         `epoch ${epoch}/${cfg.train.epochs} train loss ${trainLoss.toFixed(4)} dice ${
           trainDice.toFixed(4)
@@ -441,7 +425,6 @@ export async function trainExperiment(
     }
   } finally {
     adam.dispose();
-    average?.dispose();
     model.dispose();
     if (!opts.sources) {
       sources.train.dispose?.();

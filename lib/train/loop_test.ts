@@ -134,34 +134,6 @@ Deno.test("resume reaches the same weights as an uninterrupted run (cpu backend)
   }
 });
 
-Deno.test("with a weight average: exact resume, and best holds the average", async () => {
-  const tmp = await Deno.makeTempDir();
-  try {
-    const cfg2 = await smokeConfig({ weightAverage: 0.9 });
-    const straight = join(tmp, "straight");
-    await trainExperiment(cfg2, { runDir: straight, quiet: true, sources: sourcesFor(cfg2) });
-    const split = join(tmp, "split");
-    const cfg1 = await smokeConfig({ weightAverage: 0.9, epochs: 1 });
-    await trainExperiment(cfg1, { runDir: split, quiet: true, sources: sourcesFor(cfg1) });
-    await trainExperiment(cfg2, {
-      runDir: split,
-      resume: true,
-      quiet: true,
-      sources: sourcesFor(cfg2),
-    });
-    for (const file of ["weights.bin", "optimizer.bin", "average.bin"]) {
-      assert.deepEqual(await bytes(split, file), await bytes(straight, file), file);
-    }
-    // `best` holds the averaged weights, not the trained ones.
-    const best = await Deno.readFile(join(straight, "checkpoints", "best", "weights.bin"));
-    assert.notDeepEqual(best, await bytes(straight, "weights.bin"));
-    const r = await loadRun(straight, "last");
-    if (r.metrics.at(-1)!.isBest) assert.deepEqual(best, await bytes(straight, "average.bin"));
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
-});
-
 Deno.test("validation draws the same batches every epoch", async () => {
   const tmp = await Deno.makeTempDir();
   try {
