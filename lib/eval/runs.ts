@@ -151,7 +151,7 @@ function describe(metrics: EpochMetrics[]): string {
 /**
  * Load run `runId` of `cfg.name`; without one, the latest loadable run of
  * `cfg.profile`; when there is none, or `train` is set, train `cfg` into a new
- * run (the note says which happened).
+ * run (the note says which happened). A loaded run takes `cfg.postprocess`.
  */
 export async function obtainRun(
   cfg: ExperimentConfig,
@@ -169,11 +169,17 @@ export async function obtainRun(
     }
     if (dir) {
       const run = await loadRun(dir, which);
+      // Post-processing acts after training (reproduce reruns only the cascade when it
+      // changes), so the experiment's current setting applies to a loaded run.
+      const post = JSON.stringify(run.config.postprocess) === JSON.stringify(cfg.postprocess)
+        ? ""
+        : `; post-processing ${JSON.stringify(cfg.postprocess)} from the experiment, not the run's`;
       return {
         runDir: dir,
         ...run,
+        config: { ...run.config, postprocess: cfg.postprocess },
         trained: false,
-        note: `loaded ${dir} (profile ${run.config.profile}, ${describe(run.metrics)})`,
+        note: `loaded ${dir} (profile ${run.config.profile}, ${describe(run.metrics)}${post})`,
       };
     }
   }

@@ -80,6 +80,14 @@ Deno.test("obtainRun trains when there is no run, then loads the latest; train f
     byPath.model.dispose();
     assert.equal(byPath.runDir, first.runDir);
 
+    // Post-processing changed after training: the experiment's applies, and the note says so.
+    const post = { erosionRadius: 7, dilationRadius: 7, anisotropic: true };
+    const repost = await obtainRun({ ...cfg, postprocess: post }, { runsDir });
+    repost.model.dispose();
+    assert.deepEqual(repost.config.postprocess, post);
+    assert.match(repost.note, /post-processing .*"erosionRadius":7.* from the experiment/);
+    assert.doesNotMatch(again.note, /post-processing/);
+
     const fresh = await obtainRun(cfg, { runsDir, train: true });
     fresh.model.dispose();
     assert.equal(fresh.trained, true);
