@@ -183,6 +183,12 @@ export function createSampler(opts: SamplerOptions): Sampler {
     if (!p) {
       p = prepare(load(cases[i]), data);
       cache.set(i, p);
+      // Cases left over from before a `restore` stay cached while the pool has room,
+      // so a sampler restarted every epoch (validation) does not read its cases again.
+      for (const k of cache.keys()) {
+        if (cache.size <= poolSize) break;
+        if (k !== i && !resident.includes(k)) cache.delete(k);
+      }
     }
     return p;
   };
@@ -312,7 +318,6 @@ export function createSampler(opts: SamplerOptions): Sampler {
       resident = [...s.resident];
       empty = new Set(s.empty);
       sinceSwap = s.sinceSwap;
-      for (const i of [...cache.keys()]) if (!resident.includes(i)) cache.delete(i);
     },
     dispose: () => cache.clear(),
   };

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import type { DataConfig } from "../config/experiment.ts";
 import { type CaseEntry, indexDataset } from "./dataset.ts";
-import { type Batch, createSampler, type LoadedCase } from "./sampler.ts";
+import { type Batch, createSampler, loadCaseSync, type LoadedCase } from "./sampler.ts";
 import { writeSyntheticSet } from "./synthetic.ts";
 
 const data: DataConfig = {
@@ -67,6 +67,18 @@ Deno.test("state/restore reproduces the same batches, across pool swaps and JSON
   b.restore(saved);
   for (let i = 0; i < 4; i++) assert.deepEqual(await arrays(b.next(2)), want[i]);
   assert.throws(() => b.restore({ ...saved, resident: [9] }), /invalid state/);
+});
+
+Deno.test("restarting from a saved state reads no case again while the pool holds them all", async () => {
+  let loads = 0;
+  const load = (c: CaseEntry) => (loads++, loadCaseSync(c));
+  const s = createSampler({ cases, data, task: "liver", seed: 4, load });
+  const start = s.state();
+  const first = await arrays(s.next(6));
+  const read = loads;
+  s.restore(start);
+  assert.deepEqual(await arrays(s.next(6)), first);
+  assert.equal(loads, read);
 });
 
 Deno.test("no tensor leaks once the caller disposes its batches", async () => {
