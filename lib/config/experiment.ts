@@ -51,6 +51,12 @@ export interface DataConfig {
    * (augmentation, not the paper's; validation and inference are not shifted).
    */
   intensityShift?: number;
+  /**
+   * Move each volume's HU so that the median over its liver is this value before windowing
+   * (`lib/data/liver_reference.ts`; not the paper's). Training uses the reference liver
+   * (labels >= 1), the cascade the liver it predicted. Absent: absolute HU, as the paper.
+   */
+  liverMedianHU?: number;
   /** One HU window per input channel; each is min-max normalised over the volume. */
   windows: HUWindow[];
   /** Histogram-equalise each window (256 bins) as the prototype did; off by default. */

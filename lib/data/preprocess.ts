@@ -29,6 +29,8 @@ export interface WindowStats {
 export interface SliceInputOptions {
   /** Histogram-equalise each normalised channel over the slice (256 bins), as the prototype did. */
   histogramEqualize?: boolean;
+  /** HU added to every voxel before windowing (`lib/data/liver_reference.ts`); default 0. */
+  offsetHU?: number;
 }
 
 function clamp(v: number, lo: number, hi: number): number {
@@ -39,8 +41,8 @@ function checkWindow(window: HUWindow): void {
   if (!(window[0] < window[1])) throw new RangeError(`HU window [${window}] must have low < high`);
 }
 
-/** Min and max over the whole volume of clamp(v, window). */
-export function windowStats(vol: Volume, window: HUWindow): WindowStats {
+/** Min and max over the whole volume of clamp(v + offsetHU, window). */
+export function windowStats(vol: Volume, window: HUWindow, offsetHU = 0): WindowStats {
   checkWindow(window);
   const d = vol.data;
   if (d.length === 0) throw new RangeError("windowStats: the volume is empty");
@@ -50,7 +52,10 @@ export function windowStats(vol: Volume, window: HUWindow): WindowStats {
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  return { lo: clamp(min, window[0], window[1]), hi: clamp(max, window[0], window[1]) };
+  return {
+    lo: clamp(min + offsetHU, window[0], window[1]),
+    hi: clamp(max + offsetHU, window[0], window[1]),
+  };
 }
 
 /**
@@ -160,7 +165,7 @@ function checkSlice(vol: Volume, z: number, what: string): void {
 
 /**
  * One axial slice as the model input: HWC float32 of size x size x windows.length,
- * channel c = (clamp(v, windows[c]) - stats[c].lo) / (stats[c].hi - stats[c].lo)
+ * channel c = (clamp(v + offsetHU, windows[c]) - stats[c].lo) / (stats[c].hi - stats[c].lo)
  * (0 when hi == lo), resampled from nx x ny to size x size.
  */
 export function sliceInput(
@@ -184,8 +189,9 @@ export function sliceInput(
     const [wlo, whi] = windows[c];
     const { lo, hi } = stats[c];
     const scale = hi > lo ? 1 / (hi - lo) : 0;
+    const offset = opts.offsetHU ?? 0;
     let channel: Float32Array = new Float32Array(n);
-    for (let i = 0; i < n; i++) channel[i] = (clamp(slice[i], wlo, whi) - lo) * scale;
+    for (let i = 0; i < n; i++) channel[i] = (clamp(slice[i] + offset, wlo, whi) - lo) * scale;
     if (opts.histogramEqualize) channel = equalizeHistogram(channel);
     for (let i = 0; i < n; i++) img[i * ch + c] = channel[i];
   }

@@ -36,6 +36,14 @@ Deno.test("sliceInput at full size: (clamp(v) - lo) / (hi - lo)", () => {
   close(x, [0, 0, 0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1, 1, 1, 1, 1, 1]);
 });
 
+Deno.test("windowStats and sliceInput with an HU offset: the volume moved before windowing", () => {
+  assert.deepEqual(windowStats(ramp, [-500, 5000], 100), { lo: -100, hi: 1450 });
+  const x = sliceInput(ramp, 0, [[-100, 300]], [windowStats(ramp, [-100, 300], 100)], 4, {
+    offsetHU: 100,
+  });
+  close(x, [0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1, 1, 1, 1, 1, 1, 1, 1]);
+});
+
 Deno.test("sliceInput shrinks 4 -> 2 by area averaging, channels interleaved (HWC)", () => {
   const windows: [number, number][] = [[-100, 300], [2000, 3000]];
   const stats = windows.map((w) => windowStats(ramp, w));

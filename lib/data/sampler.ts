@@ -18,6 +18,8 @@
  * patch, with the rare tumor pixels oversampled as nnU-Net does. With
  * `intensityShift`, each sample's HU are moved by one random offset, so that a
  * tumor is learnt as darker than its liver rather than darker than a fixed value.
+ * With the data config's `liverMedianHU`, each case is first moved so that its
+ * reference liver's median has that value (`liver_reference.ts`).
  *
  * Loading is synchronous (files are read and gunzipped with sync calls), so
  * `next` is synchronous and needs no `prepare` step; the first `next` (and a
@@ -41,6 +43,7 @@ import { NiftiError } from "./nifti_error.ts";
 import { labelSlice, sliceInput, windowStats } from "./preprocess.ts";
 import { createRng, type RngState } from "./prng.ts";
 import { checkLabels, checkSameGrid, isTargetLabel, LITS_LABELS } from "./segmentation.ts";
+import { referenceOffset } from "./liver_reference.ts";
 import { selectSlices } from "./slice_selection.ts";
 import type { Volume } from "./volume.ts";
 import { weightMap } from "./weight_map.ts";
@@ -150,7 +153,9 @@ export function loadCaseSync(c: CaseEntry): LoadedCase {
 function prepare(loaded: LoadedCase, data: DataConfig): Prepared {
   const { volume, segmentation } = loaded;
   const zs = selectSlices(segmentation, data.selectBy, data.sliceMargin);
-  const stats = data.windows.map((w) => windowStats(volume, w));
+  // A case without selected slices may have no liver to measure.
+  const offsetHU = zs.length === 0 ? 0 : referenceOffset(data, volume, segmentation);
+  const stats = data.windows.map((w) => windowStats(volume, w, offsetHU));
   const inLen = data.inputSize * data.inputSize * data.windows.length;
   const labLen = data.sliceSize * data.sliceSize;
   const inputs = new Float32Array(zs.length * inLen);
@@ -158,6 +163,7 @@ function prepare(loaded: LoadedCase, data: DataConfig): Prepared {
   zs.forEach((z, k) => {
     const x = sliceInput(volume, z, data.windows, stats, data.inputSize, {
       histogramEqualize: data.histogramEqualize,
+      offsetHU,
     });
     inputs.set(x, k * inLen);
     labels.set(labelSlice(segmentation, z, data.sliceSize), k * labLen);

@@ -249,3 +249,34 @@ Deno.test("intensity shift: one random HU offset per sample, scaled to each wind
   }
   assert.equal(offsets.size, 20);
 });
+
+Deno.test("liverMedianHU: a liver 40 HU darker gives the same input, moved to its median", async () => {
+  // 4x4x1 in air, bone in the last corner: a 2x2 liver at 100 HU or at 60 HU, with one tumor
+  // pixel 30 HU darker.
+  const seg = Uint8Array.from([0, 0, 0, 0, 0, 1, 2, 0, 0, 1, 1, 0, 0, 0, 0, 0]);
+  const at = (liver: number) =>
+    Int16Array.from(
+      seg,
+      (l, k) => (k === 15 ? 1000 : l === 0 ? -1000 : l === 1 ? liver : liver - 30),
+    );
+  const cfg: DataConfig = {
+    ...data,
+    windows: [[0, 100]],
+    inputSize: 4,
+    sliceSize: 4,
+    sliceMargin: 0,
+    liverMedianHU: 50,
+  };
+  const inputs = [];
+  for (const liver of [100, 60]) {
+    const { entry, load } = memoryCase(at(liver), seg, [4, 4, 1]);
+    const [img] = await arrays(
+      createSampler({ cases: [entry], data: cfg, task: "tumor", seed: 1, load }).next(1),
+    );
+    inputs.push(Array.from(img));
+  }
+  // Liver median 50 HU -> 0.5 in [0, 100]; the tumor at 20 HU -> 0.2; air 0, bone 1.
+  const want = [0, 0, 0, 0, 0, 0.5, 0.2, 0, 0, 0.5, 0.5, 0, 0, 0, 0, 1];
+  inputs[0].forEach((v, k) => assert.ok(Math.abs(v - want[k]) < 1e-6, `[${k}] ${v}`));
+  assert.deepEqual(inputs[1], inputs[0]);
+});

@@ -3,7 +3,8 @@
  * model on every axial slice (windowed, normalised, resized to its input
  * size), its foreground probability resized back to full resolution and
  * thresholded, the 3D liver post-processing; then the tumor model on the
- * slices of the liver's z-range, tumor outside the liver removed. Labels
+ * slices of the liver's z-range (intensities relative to that liver when the
+ * tumor model was trained so), tumor outside the liver removed. Labels
  * 0/1/2 as LiTS. Slices go through the models in batches and only uint8
  * masks are kept, so any slice count fits.
  *
@@ -22,6 +23,7 @@ import {
   trainingInputSize,
 } from "../config/experiment.ts";
 import { resizeBilinear, sliceInput, windowStats } from "../data/preprocess.ts";
+import { liverOffset } from "../data/liver_reference.ts";
 import type { Volume } from "../data/volume.ts";
 import { type BinaryMask, boundingBox } from "./mask.ts";
 import { maskByLiver, postprocessLiver } from "./postprocess.ts";
@@ -47,23 +49,31 @@ export interface PredictOptions {
 const FOREGROUND = 1;
 
 /**
- * Run `m` on slices `zs` of `vol` and set `out[z]` (nx*ny voxels) to 1 where
- * the foreground probability, resized to nx x ny, exceeds `threshold`.
- */
-/**
  * Model `m` on slices `zs` of `vol`: foreground probabilities resized to the
  * volume's nx x ny, thresholded into `out` (a volume-sized mask; other slices
- * are left as they are).
+ * are left as they are). A model trained with `liverMedianHU` needs `liver`, the
+ * volume-sized liver mask its intensities are measured against.
  */
 export async function segmentSlices(
   vol: Volume,
   zs: number[],
   m: CascadeModel,
   out: Uint8Array,
-  opts: Required<Pick<PredictOptions, "batchSize" | "threshold">> & PredictOptions,
+  opts: Required<Pick<PredictOptions, "batchSize" | "threshold">> & PredictOptions & {
+    liver?: Uint8Array;
+  },
   stage: "liver" | "tumor" = "liver",
 ): Promise<void> {
   const { data } = m.config;
+  let offsetHU = 0;
+  if (data.liverMedianHU !== undefined) {
+    if (!opts.liver) {
+      throw new Error(
+        `${m.config.name}: trained with liverMedianHU ${data.liverMedianHU}, so it needs a liver mask`,
+      );
+    }
+    offsetHU = liverOffset(vol, opts.liver, data.liverMedianHU);
+  }
   const [nx, ny] = vol.shape;
   const size = data.inputSize, ch = data.windows.length;
   const inShape = m.model.inputs[0].shape;
@@ -75,13 +85,14 @@ export async function segmentSlices(
       } != config ${built}x${built}x${ch}`,
     );
   }
-  const stats = data.windows.map((w) => windowStats(vol, w));
+  const stats = data.windows.map((w) => windowStats(vol, w, offsetHU));
   for (let b = 0; b < zs.length; b += opts.batchSize) {
     const batch = zs.slice(b, b + opts.batchSize);
     const input = new Float32Array(batch.length * size * size * ch);
     batch.forEach((z, k) => {
       const img = sliceInput(vol, z, data.windows, stats, size, {
         histogramEqualize: data.histogramEqualize,
+        offsetHU,
       });
       input.set(img, k * img.length);
     });
@@ -126,7 +137,7 @@ export async function predictVolume(
   labels.fill(0);
   if (box) {
     const zs = all.slice(box.lo[2], box.hi[2]);
-    await segmentSlices(vol, zs, tumor, labels, o, "tumor");
+    await segmentSlices(vol, zs, tumor, labels, { ...o, liver: liverMask.data }, "tumor");
     maskByLiver(labels, liverMask);
     // Tumor voxels are 1 so far: tumor -> 2, the rest of the liver -> 1.
     for (let i = 0; i < labels.length; i++) {

@@ -6,7 +6,7 @@ import { readNifti } from "../data/nifti_read.ts";
 import { writeNifti } from "../data/nifti_write.ts";
 import type { Vec3, Volume } from "../data/volume.ts";
 import { buildFCDenseNet } from "../models/fc_densenet.ts";
-import { type CascadeModel, predictVolume } from "./cascade.ts";
+import { type CascadeModel, predictVolume, segmentSlices } from "./cascade.ts";
 import { predictCases } from "./predict_cases.ts";
 import { paintBall } from "./shapes.ts";
 import { PAPER_LIVER_MODEL } from "../models/testing.ts";
@@ -16,13 +16,16 @@ await tf.setBackend("cpu");
 const SHAPE: Vec3 = [32, 32, 8];
 const SPACING: Vec3 = [1.5, 1.5, 3];
 
-/** HU: background -100, liver ball 300, tumor ball inside it 150, a bright speck apart. */
-function phantom(): Volume<Int16Array> {
+/**
+ * HU: background -100, liver ball 300, tumor ball inside it 150, a bright speck apart;
+ * liver and tumor `dark` HU darker.
+ */
+function phantom(dark = 0): Volume<Int16Array> {
   const m = { data: new Uint8Array(32 * 32 * 8), shape: SHAPE };
   paintBall(m, [14, 16, 4], [9, 9, 9], [1, 1, 3], 1);
   paintBall(m, [12, 16, 4], 3.5, [1, 1, 1], 2);
   paintBall(m, [29, 3, 1], 1, [1, 1, 1], 3);
-  const hu = Int16Array.from(m.data, (v) => [-100, 300, 150, 300][v]);
+  const hu = Int16Array.from(m.data, (v) => [-100, 300 - dark, 150 - dark, 300][v]);
   return {
     data: hu,
     shape: SHAPE,
@@ -90,6 +93,32 @@ Deno.test("cascade with known linear models: liver, tumor inside it, speck remov
   assert.deepEqual(out.spacing, SPACING);
   assert.deepEqual(stages.slice(0, 3), ["liver 3/8", "liver 6/8", "liver 8/8"]);
   assert.ok(stages.at(-1)!.startsWith("tumor "));
+  liver.model.dispose();
+  tumor.model.dispose();
+});
+
+Deno.test("cascade with liverMedianHU: the tumor model sees intensities relative to the predicted liver", async () => {
+  // Liver: HU > 0 (window [-100, 300] normalised > 0.25), so the darkened tumor stays liver.
+  const liver: CascadeModel = { config: config("liver", 32), model: linearModel(32, [20], -5) };
+  const relative = config("tumor", 32);
+  relative.data.liverMedianHU = 100;
+  // Tumor: window [-100, 200] normalised < 0.5; after the move the liver is at 100 HU and the
+  // tumor at -50 HU whatever the patient's liver was, and only then is that rule right.
+  const tumor: CascadeModel = { config: relative, model: linearModel(32, [0, -20, 0], 10) };
+  const want = Uint8Array.from(phantom().data, (v) => (v === 300 ? 1 : v === 150 ? 2 : 0));
+  for (let i = 0; i < want.length; i++) if (i % 32 >= 27 && (i >> 5) % 32 <= 5) want[i] = 0;
+  for (const dark of [0, 100]) {
+    const out = await predictVolume(phantom(dark), liver, tumor);
+    assert.deepEqual(out.data, want, `liver ${300 - dark} HU`);
+  }
+  await assert.rejects(
+    () =>
+      segmentSlices(phantom(), [4], tumor, new Uint8Array(32 * 32 * 8), {
+        batchSize: 1,
+        threshold: 0.5,
+      }),
+    /trained with liverMedianHU 100, so it needs a liver mask/,
+  );
   liver.model.dispose();
   tumor.model.dispose();
 });

@@ -29,6 +29,8 @@ export interface PredictMaskOptions {
   threshold?: number;
   /** Slices per forward pass (default 4). */
   batchSize?: number;
+  /** Volume-sized liver mask; needed by a model trained with `liverMedianHU`. */
+  liver?: Uint8Array;
 }
 
 /**

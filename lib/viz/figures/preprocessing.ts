@@ -17,6 +17,7 @@
 import * as Plot from "@observablehq/plot";
 import type { ExperimentConfig, HUWindow } from "../../config/experiment.ts";
 import { caseSliceCounts, type CtCase, valueRange } from "../../data/case_loader.ts";
+import { referenceOffset } from "../../data/liver_reference.ts";
 import { labelSlice, sliceInput, windowStats } from "../../data/preprocess.ts";
 import { labelCounts } from "../../data/segmentation.ts";
 import { selectSlices } from "../../data/slice_selection.ts";
@@ -87,11 +88,13 @@ export function channelsToRgb(input: Float32Array, width: number, height: number
   return { width, height, rgba };
 }
 
-/** One model's input of slice `z`: windows min-max normalised over the volume, resized. */
-function modelInput(vol: Volume, z: number, cfg: Cfg, size: number): Float32Array {
-  const stats = cfg.data.windows.map((w) => windowStats(vol, w));
-  return sliceInput(vol, z, cfg.data.windows, stats, size, {
+/** One model's input of slice `z` as training sees it: windows min-max normalised, resized. */
+function modelInput(c: CtCase, z: number, cfg: Cfg, size: number): Float32Array {
+  const offsetHU = referenceOffset(cfg.data, c.volume, c.segmentation);
+  const stats = cfg.data.windows.map((w) => windowStats(c.volume, w, offsetHU));
+  return sliceInput(c.volume, z, cfg.data.windows, stats, size, {
     histogramEqualize: cfg.data.histogramEqualize,
+    offsetHU,
   });
 }
 
@@ -107,8 +110,8 @@ export function modelInputsFigure(
 ): GridFigure {
   const nx = c.volume.shape[0];
   const liverSize = Math.min(liverCfg.data.inputSize, nx);
-  const liver = modelInput(c.volume, z, liverCfg, liverSize);
-  const tumor = modelInput(c.volume, z, tumorCfg, nx);
+  const liver = modelInput(c, z, liverCfg, liverSize);
+  const tumor = modelInput(c, z, tumorCfg, nx);
   const [lo, hi] = valueRange({ data: liver });
   return imageGrid([
     ctSlice({ data: liver, width: liverSize, height: liverSize }, { window: [0, 1] }),

@@ -15,6 +15,7 @@
  */
 import type { ExperimentConfig } from "../../config/experiment.ts";
 import { type CaseEntry, indexDataset, splitCases } from "../../data/dataset.ts";
+import { referenceLiver } from "../../data/liver_reference.ts";
 import { readNifti } from "../../data/nifti_read.ts";
 import { isTargetLabel } from "../../data/segmentation.ts";
 import { topSlices } from "../../data/slice_counts.ts";
@@ -129,7 +130,7 @@ export async function validationPredictionsFigure(
     : {};
   const images = [], captions = [];
   for (const { entry, volume, segmentation, z } of shown) {
-    const mask = await predictMask(volume, run, [z]);
+    const mask = await predictMask(volume, run, [z], { liver: referenceLiver(segmentation) });
     const shape = { width: volume.shape[0], height: volume.shape[1] };
     const truth = { data: axialSlice(segmentation, z).map((v) => (select(v) ? 1 : 0)), ...shape };
     const prediction = { data: axialSlice({ ...volume, data: mask }, z), ...shape };
