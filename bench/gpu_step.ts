@@ -5,8 +5,11 @@
  * in PyTorch on CUDA (`bench/train_step.py --device cuda`) in the same run.
  *
  * `deno run -A bench/gpu_step.ts [--steps N] [--backend webgpu] [--input 256]
- *   [--python python3] [--torch-device cuda] [--no-torch] [--profile] [--json FILE]`
- * (`--profile` adds the CPU time spent dispatching each kernel during one step).
+ *   [--python python3] [--torch-device cuda] [--no-torch] [--profile] [--stock] [--json FILE]`
+ * (`--stock` also times the steps with tfjs's own webgpu filter gradient in place of
+ * `lib/backend/webgpu_conv_grad.ts`)
+ * (`--profile` adds, per kernel during one step, the CPU time spent dispatching it and the
+ * GPU time it ran, from WebGPU timestamp queries).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -14,6 +17,7 @@ import type { BackendName } from "../lib/config/experiment.ts";
 import { loadExperiment } from "../lib/config/load.ts";
 import { describeBackend, initBackend } from "../lib/backend/select.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
+import { useStockWebGPUFilterGrad } from "../lib/backend/webgpu_conv_grad.ts";
 import { timeTorch, timeTrainStep } from "./train_step.ts";
 
 const { values } = parseArgs({
@@ -26,6 +30,7 @@ const { values } = parseArgs({
     "torch-device": { type: "string", default: "cuda" },
     "no-torch": { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
+    stock: { type: "boolean", default: false },
     experiments: { type: "string", default: "experiments" },
     json: { type: "string" },
   },
@@ -44,18 +49,31 @@ for (const name of ["liver", "tumor"] as const) {
     input,
     backend: info.name,
     profile: values.profile,
+    gpuProfile: values.profile,
   });
-  if (t.kernels) {
-    const total = [...t.kernels.values()].reduce((a, b) => a + b, 0);
-    console.log(`${name}: ${total.toFixed(0)} ms of one step spent dispatching kernels; top:`);
-    for (const [k, ms] of [...t.kernels].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
+  const top = (what: string, kernels: Map<string, number>) => {
+    const total = [...kernels.values()].reduce((a, b) => a + b, 0);
+    console.log(`${name}: ${total.toFixed(0)} ms of one step ${what}; top:`);
+    for (const [k, ms] of [...kernels].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
       console.log(`  ${k.padEnd(24)} ${ms.toFixed(1).padStart(9)} ms`);
     }
-  }
+  };
+  if (t.kernels) top("spent dispatching kernels", t.kernels);
+  if (t.gpuKernels) top("of GPU kernel time", t.gpuKernels);
   result[`${name}_input`] = input;
   result[`${name}_batch`] = cfg.train.batchSize;
   result[`${name}_${info.name}_ms`] = t.ms;
   console.log(`${name}: input ${input}, batch ${cfg.train.batchSize}: ${t.ms.toFixed(1)} ms/step`);
+  if (values.stock && info.name === "webgpu") {
+    useStockWebGPUFilterGrad(true);
+    const stock = await timeTrainStep(cfg.model, cfg.train.batchSize, steps, {
+      input,
+      backend: info.name,
+    });
+    useStockWebGPUFilterGrad(false);
+    result[`${name}_stock_ms`] = stock.ms;
+    console.log(`${name}: with tfjs's stock filter gradient ${stock.ms.toFixed(1)} ms/step`);
+  }
 }
 if (!values["no-torch"]) {
   const torch = await timeTorch(steps, 16, [

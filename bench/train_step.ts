@@ -83,6 +83,20 @@ export async function profileKernels(
   return totals;
 }
 
+/**
+ * GPU milliseconds per kernel while `fn` runs, from `tf.profile` (WebGPU timestamp queries);
+ * kernels the backend cannot time count 0.
+ */
+export async function profileGpuKernels(fn: () => Promise<void>): Promise<Map<string, number>> {
+  const info = await tf.profile(fn);
+  const totals = new Map<string, number>();
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
+    totals.set(k.name, (totals.get(k.name) ?? 0) + ms);
+  }
+  return totals;
+}
+
 /** A deterministic batch: a bright disk as "liver", weights 1 / 5 like the weight maps. */
 function makeBatch(batch: number, cfg: ModelConfig, input: number) {
   const out = outputSize(cfg, input);
@@ -115,13 +129,21 @@ export async function timeTrainStep(
   steps: number,
   opts: {
     profile?: boolean;
+    /** Also time each kernel on the GPU during one step (`profileGpuKernels`). */
+    gpuProfile?: boolean;
     input?: number;
     backend?: string;
     /** Alternate steps with the stock wasm kernels for these names (see `stockMs`). */
     stock?: string[];
   } = {},
 ): Promise<
-  { ms: number; stockMs?: number; microBatch: number; kernels?: Map<string, number> }
+  {
+    ms: number;
+    stockMs?: number;
+    microBatch: number;
+    kernels?: Map<string, number>;
+    gpuKernels?: Map<string, number>;
+  }
 > {
   const input = opts.input ?? INPUT;
   const model = buildFCDenseNet(cfg, input, { seed: 1 });
@@ -183,6 +205,7 @@ export async function timeTrainStep(
   const kernels = opts.profile
     ? await profileKernels(trainStep, opts.backend ?? "wasm")
     : undefined;
+  const gpuKernels = opts.gpuProfile ? await profileGpuKernels(trainStep) : undefined;
   const median = (t: number[]) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)];
   adam.dispose();
   model.dispose();
@@ -192,6 +215,7 @@ export async function timeTrainStep(
     stockMs: stockTimes.length ? median(stockTimes) : undefined,
     microBatch,
     kernels,
+    gpuKernels,
   };
 }
 

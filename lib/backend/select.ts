@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { useQueueWriteUploads } from "./webgpu_upload.ts";
+import { registerWebGPUConvGrad } from "./webgpu_conv_grad.ts";
 import type { BackendName } from "../config/experiment.ts";
 import { registerWasmKernels } from "./wasm_kernels.ts";
 import { registerBatchNormGrad } from "./batchnorm_grad.ts";
@@ -166,6 +167,7 @@ async function initWebGPU(probe: WebGPUProbe, explicit: boolean): Promise<Backen
   await import("@tensorflow/tfjs-backend-webgpu");
   if (!(await tf.setBackend("webgpu"))) throw new Error("backend 'webgpu' failed to initialise");
   useQueueWriteUploads(tf.backend());
+  registerWebGPUConvGrad();
   return {
     name: "webgpu",
     device: probe.description,

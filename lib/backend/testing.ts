@@ -25,7 +25,8 @@ export function values(n: number, seed: number): Float32Array {
 export async function on(backend: string, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
   await tf.setBackend(backend);
   const outs = tf.tidy(fn);
-  const data = outs.map((t) => t.dataSync() as Float32Array);
+  // data(), not dataSync(): webgpu cannot read synchronously.
+  const data = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
   tf.dispose(outs);
   return data;
 }
