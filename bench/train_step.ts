@@ -171,15 +171,22 @@ export async function timeTrainStep(
         return weightedCrossEntropy(data.labels, probs, data.weights);
       }, vars);
       await value.data();
+      value.dispose();
+      // As lib/train/loop.ts: a whole batch is not scaled; micro-batches are by their share.
+      if (parts.length === 1) {
+        acc = vars.map((v) => grads[v.name]);
+        continue;
+      }
       const share = data.images.shape[0] / batch;
       const prev = acc;
-      acc = tf.tidy(() =>
-        vars.map((v, k) => {
-          const g = grads[v.name].mul(share);
+      acc = tf.tidy(() => {
+        const w = tf.scalar(share);
+        return vars.map((v, k) => {
+          const g = grads[v.name].mul(w);
           return prev.length ? prev[k].add(g) : g;
-        })
-      );
-      tf.dispose([value, ...prev, ...Object.values(grads)]);
+        });
+      });
+      tf.dispose([...prev, ...Object.values(grads)]);
     }
     adam.apply(acc);
     tf.dispose(acc);

@@ -322,13 +322,18 @@ export async function trainExperiment(
           batchLoss += lossValue * share;
           inter += i;
           sum += s;
-          const scaled = vars.map((v) => grads[v.name]);
-          const prev = acc;
-          acc = tf.tidy(() =>
-            scaled.map((g, k) => prev.length ? prev[k].add(g.mul(share)) : g.mul(share))
-          );
-          tf.dispose(prev);
-          tf.dispose(Object.values(grads));
+          const parted = vars.map((v) => grads[v.name]);
+          if (parts.length === 1) {
+            acc = parted; // the whole batch: nothing to scale (saves a kernel per variable)
+          } else {
+            const prev = acc;
+            acc = tf.tidy(() => {
+              const w = tf.scalar(share);
+              return parted.map((g, k) => prev.length ? prev[k].add(g.mul(w)) : g.mul(w));
+            });
+            tf.dispose(prev);
+            tf.dispose(Object.values(grads));
+          }
         }
         if (parts.length > 1) parts.forEach(disposeBatch);
         disposeBatch(batch);
