@@ -8,7 +8,9 @@
  * dimension, dW[a, b] = xs(a, b)^T dy over the n*oh*ow output pixels, where xs(a, b) is the
  * padded input shifted by the tap. tfjs runs such a product (small output, inner size over
  * 2000) with its split-K program, which spreads the inner sum over many workgroups. Other
- * strides keep the stock kernel.
+ * strides keep the stock kernel. On an H200 this made the paper's liver step 15% faster, yet
+ * the filter gradient is still 80% of that step's GPU time (0.64 s against PyTorch's whole
+ * 23 ms step).
  *
  * @example
  * ```ts
