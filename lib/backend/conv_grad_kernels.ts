@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { filterGradGrid } from "./filter_grad_grid.ts";
 import { convPadded, free, heapF32, type Info, runWasm, transpose } from "./wasm_util.ts";
 
 interface ConvGradAttrs {
@@ -74,11 +75,12 @@ function backpropFilterStride1(
   dy: Info,
   info: tf.backend_util.Conv2DInfo,
 ): Info {
-  const [n, h, w, ci] = x.shape;
-  const co = dy.shape[3];
-  const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow } = info;
-  const { top, left } = info.padInfo;
-  const hp = oh + kh - 1, wp = ow + kw - 1, p = n * hp * wp, taps = kh * kw;
+  const { n, h, w, ci, co, kh, kw, oh, ow, top, left, hp, wp } = filterGradGrid(
+    x.shape,
+    dy.shape,
+    info,
+  );
+  const p = n * hp * wp, taps = kh * kw;
   const pad = (t: Info, paddings: number[][]) =>
     runWasm("PadV2", backend, { x: t }, { paddings, constantValue: 0 });
   const xT = transpose(backend, x, [3, 0, 1, 2]);

@@ -20,6 +20,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { filterGradGrid } from "./filter_grad_grid.ts";
 
 type Info = tf.TensorInfo;
 
@@ -58,12 +59,12 @@ function filterGradStride1(
   dy: Info,
   info: tf.backend_util.Conv2DInfo,
 ): Info {
-  const [n, h, w, ci] = x.shape;
-  const co = dy.shape[3];
-  const { filterHeight: kh, filterWidth: kw, outHeight: oh, outWidth: ow } = info;
-  const { top, left } = info.padInfo;
-  // The padded input holds every tap's window: rows top..top+h-1 of oh+kh-1.
-  const hp = oh + kh - 1, wp = ow + kw - 1, p = n * oh * ow;
+  const { n, h, w, ci, co, kh, kw, oh, ow, top, left, hp, wp } = filterGradGrid(
+    x.shape,
+    dy.shape,
+    info,
+  );
+  const p = n * oh * ow;
   const xp = run("PadV2", backend, { x }, {
     paddings: [[0, 0], [top, hp - h - top], [left, wp - w - left], [0, 0]],
     constantValue: 0,
