@@ -85,7 +85,8 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.main) {
-  main().catch((err) => {
+  // Exit explicitly: the wasm backend's worker threads would keep the process alive.
+  main().then(() => Deno.exit(0), (err) => {
     console.error(`predict: ${err instanceof Error ? err.message : err}`);
     Deno.exit(1);
   });
