@@ -51,6 +51,8 @@ export interface DataConfig {
    * (augmentation, not the paper's; validation and inference are not shifted).
    */
   intensityShift?: number;
+  /** Share of training patches centred on the liver (`SamplerOptions.liverPatches`). */
+  liverPatches?: number;
   /**
    * Move each volume's HU so that the median over its liver is this value before windowing
    * (`lib/data/liver_reference.ts`; not the paper's). Training uses the reference liver

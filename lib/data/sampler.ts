@@ -42,7 +42,7 @@ import { isGzip, parseNifti } from "./nifti_read.ts";
 import { NiftiError } from "./nifti_error.ts";
 import { labelSlice, sliceInput, windowStats } from "./preprocess.ts";
 import { createRng, type RngState } from "./prng.ts";
-import { checkLabels, checkSameGrid, isTargetLabel, LITS_LABELS } from "./segmentation.ts";
+import { checkLabels, checkSameGrid, isLiver, isTargetLabel, LITS_LABELS } from "./segmentation.ts";
 import { referenceOffset } from "./liver_reference.ts";
 import { selectSlices } from "./slice_selection.ts";
 import type { Volume } from "./volume.ts";
@@ -94,6 +94,12 @@ export interface SamplerOptions {
    * darker than a fixed value.
    */
   intensityShift?: number;
+  /**
+   * With `patchSize`: the share of patches centred on a random liver pixel (0..0.5, default 0),
+   * taken from the uniformly placed half, so that the model sees the liver's border and the
+   * tissue around it.
+   */
+  liverPatches?: number;
 }
 
 export interface Sampler {
@@ -248,13 +254,23 @@ export function createSampler(opts: SamplerOptions): Sampler {
     }
   };
 
+  const liverShare = opts.liverPatches ?? 0;
+  if (!(liverShare >= 0 && liverShare <= 0.5)) {
+    throw new RangeError(`sampler: liverPatches must be in 0..0.5, got ${liverShare}`);
+  }
   /** Top-left corner (input px) of the crop of one sample with labels `lab`. */
   const corner = (lab: Uint8Array): [number, number] => {
     if (P === I) return [0, 0];
     let cy = rng.int(0, S - 1), cx = rng.int(0, S - 1);
-    if (rng.next() < 0.5) {
+    const u = rng.next();
+    const centre = u < 0.5
+      ? (v: number) => isTargetLabel(v, task)
+      : u < 0.5 + liverShare
+      ? isLiver
+      : null;
+    if (centre) {
       const hits: number[] = [];
-      for (let k = 0; k < lab.length; k++) if (isTargetLabel(lab[k], task)) hits.push(k);
+      for (let k = 0; k < lab.length; k++) if (centre(lab[k])) hits.push(k);
       if (hits.length > 0) {
         const k = hits[rng.int(0, hits.length - 1)];
         cy = Math.floor(k / S);

@@ -280,3 +280,46 @@ Deno.test("liverMedianHU: a liver 40 HU darker gives the same input, moved to it
   inputs[0].forEach((v, k) => assert.ok(Math.abs(v - want[k]) < 1e-6, `[${k}] ${v}`));
   assert.deepEqual(inputs[1], inputs[0]);
 });
+
+Deno.test("liverPatches: that share of patches centred on the liver, taken from the uniform half", async () => {
+  // 32x32x1: liver in the top-left 8x8 block (one tumor pixel), the rest background.
+  const n = 32;
+  const seg = new Uint8Array(n * n);
+  for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) seg[y * n + x] = 1;
+  seg[3 * n + 3] = 2;
+  const volume = Int16Array.from({ length: n * n }, (_, k) => k);
+  const { entry, load } = memoryCase(volume, seg, [n, n, 1]);
+  const cfg: DataConfig = {
+    ...data,
+    windows: [[0, n * n]],
+    inputSize: n,
+    sliceSize: n,
+    selectBy: "tumor",
+    sliceMargin: 0,
+  };
+  const touching = async (liverPatches: number) => {
+    const s = createSampler({
+      cases: [entry],
+      data: cfg,
+      task: "tumor",
+      seed: 3,
+      load,
+      patchSize: 4,
+      liverPatches,
+    });
+    const [, , w] = await arrays(s.next(200));
+    let liver = 0;
+    // A 4x4 patch clear of the liver and its contour band has weight 1 everywhere.
+    for (let p = 0; p < 200; p++) if (w.subarray(p * 16, (p + 1) * 16).some((v) => v > 1)) liver++;
+    return liver;
+  };
+  const none = await touching(0), half = await touching(0.5);
+  // Tumor-centred half always touches the liver; a uniform patch rarely does (~11%).
+  assert.ok(none > 90 && none < 140, `${none} of 200 without liverPatches`);
+  assert.ok(half >= 195, `${half} of 200 with liverPatches 0.5`);
+  assert.throws(
+    () =>
+      createSampler({ cases: [entry], data: cfg, task: "tumor", seed: 1, load, liverPatches: 0.6 }),
+    /liverPatches must be in 0\.\.0\.5/,
+  );
+});

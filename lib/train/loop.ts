@@ -149,7 +149,7 @@ async function openSources(cfg: ExperimentConfig): Promise<BatchSources> {
   const make = (
     list: CaseEntry[],
     seed: number,
-    augment: Pick<SamplerOptions, "patchSize" | "intensityShift">,
+    augment: Pick<SamplerOptions, "patchSize" | "intensityShift" | "liverPatches">,
   ) => {
     if (list.length === 0) throw new Error(`${cfg.data.root}: the split leaves no cases here`);
     // Upper bound: every slice selected; inputs float32, labels + weights.
@@ -172,6 +172,7 @@ async function openSources(cfg: ExperimentConfig): Promise<BatchSources> {
     train: make(split.train, cfg.train.seed, {
       patchSize: cfg.data.patchSize,
       intensityShift: cfg.data.intensityShift,
+      liverPatches: cfg.data.liverPatches,
     }),
     validation: make(split.validation, cfg.train.seed + 1, {}),
   };
