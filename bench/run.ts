@@ -12,6 +12,7 @@ import { benchLoadVolume } from "./load_volume.ts";
 import { benchMetrics } from "./metrics.ts";
 import { benchTrainStep } from "./train_step.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
+import { defineCli, runCli } from "../lib/util/cli_args.ts";
 
 const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   load: () => benchLoadVolume(),
@@ -19,20 +20,26 @@ const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   train: () => benchTrainStep({ log: (s) => console.error(s) }),
 };
 
-const names = Deno.args.length ? Deno.args : Object.keys(BENCHES);
-const unknown = names.filter((n) => !(n in BENCHES));
-if (unknown.length) {
-  console.error(`bench: unknown benchmark(s) ${unknown.join(", ")} (${Object.keys(BENCHES)})`);
-  Deno.exit(2);
+const CLI = defineCli({
+  name: "bench",
+  summary: "Every benchmark (or the NAMEs given), each against its Python peer in the same run, " +
+    "reported as ratios; writes results/bench/bench.json.",
+  positionals: { name: "NAME...", help: "benchmarks to run", choices: Object.keys(BENCHES) },
+  flags: {},
+});
+
+if (import.meta.main) {
+  await runCli(CLI, async ({ positionals }) => {
+    const names = positionals.length ? positionals : Object.keys(BENCHES);
+    const results: Record<string, Record<string, number>> = {};
+    for (const name of names) {
+      console.error(`== ${name}`);
+      results[name] = await BENCHES[name]();
+      for (const [k, v] of Object.entries(results[name])) {
+        console.log(`${name.padEnd(8)} ${k.padEnd(24)} ${Number.isInteger(v) ? v : v.toFixed(3)}`);
+      }
+    }
+    await writeJsonAtomic("results/bench/bench.json", { time: new Date().toISOString(), results });
+    console.error("wrote results/bench/bench.json");
+  });
 }
-const results: Record<string, Record<string, number>> = {};
-for (const name of names) {
-  console.error(`== ${name}`);
-  results[name] = await BENCHES[name]();
-  for (const [k, v] of Object.entries(results[name])) {
-    console.log(`${name.padEnd(8)} ${k.padEnd(24)} ${Number.isInteger(v) ? v : v.toFixed(3)}`);
-  }
-}
-await writeJsonAtomic("results/bench/bench.json", { time: new Date().toISOString(), results });
-console.error("wrote results/bench/bench.json");
-Deno.exit(0); // wasm worker threads would keep the process alive

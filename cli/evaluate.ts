@@ -6,34 +6,46 @@
  * prints Tables V and VI, writes per-case and aggregate metrics as JSON.
  * @module
  */
-import { parseArgs } from "node:util";
 import { evaluateFolders, writeEvaluation } from "../lib/eval/evaluate.ts";
 import { summaryText } from "../lib/eval/tables.ts";
+import { type CliArgs, defineCli, intList, runCli, UsageError } from "../lib/util/cli_args.ts";
 import { createProgress, type Progress } from "../lib/util/progress.ts";
 
-const USAGE = "usage: deno task evaluate --predictions DIR --references DIR [--json FILE] " +
-  "[--dataset NAME] [--allow-missing] [--cases 1,2,3]";
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      predictions: { type: "string" },
-      references: { type: "string" },
-      json: { type: "string" },
-      dataset: { type: "string" },
-      cases: { type: "string" },
-      "allow-missing": { type: "boolean", default: false },
-      help: { type: "boolean", short: "h" },
+const CLI = defineCli({
+  name: "evaluate",
+  summary:
+    "LiTS metrics of prediction-N.nii[.gz] against segmentation-N.nii[.gz]: Tables V and VI, " +
+    "per-case and aggregate metrics as JSON.",
+  flags: {
+    predictions: {
+      type: "string",
+      value: "DIR",
+      help: "folder of prediction-N.nii[.gz] (required)",
     },
-  });
-  if (values.help) return console.log(USAGE);
-  if (!values.predictions || !values.references) throw new Error(USAGE);
+    references: {
+      type: "string",
+      value: "DIR",
+      help: "folder of segmentation-N.nii[.gz] (required)",
+    },
+    json: { type: "string", value: "FILE", help: "write per-case and aggregate metrics here" },
+    dataset: { type: "string", value: "NAME", help: "data set name recorded in the JSON" },
+    cases: {
+      type: "string",
+      value: "1,2,3",
+      help: "only these case ids (default: every prediction)",
+    },
+    "allow-missing": { type: "boolean", help: "skip references without a prediction" },
+  },
+});
+
+async function main({ flags: values }: CliArgs<typeof CLI>): Promise<void> {
+  if (!values.predictions) throw new UsageError("--predictions is required");
+  if (!values.references) throw new UsageError("--references is required");
   let progress: Progress | undefined;
   const ev = await evaluateFolders(values.predictions, values.references, {
     allowMissing: values["allow-missing"],
     dataset: values.dataset,
-    ids: values.cases?.split(",").map((s) => String(Number(s.trim()))),
+    ids: values.cases === undefined ? undefined : intList("cases", values.cases).map(String),
     onCase: (done, total, c) => {
       progress ??= createProgress({ total, label: "evaluate" });
       progress.update(done, {
@@ -52,9 +64,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) {
-  main().catch((err) => {
-    console.error(`evaluate: ${err instanceof Error ? err.message : err}`);
-    Deno.exit(1);
-  });
-}
+if (import.meta.main) await runCli(CLI, main);

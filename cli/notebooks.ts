@@ -7,12 +7,32 @@
  * cell tagged `parameters` (see lib/notebook/params.ts for the `let` convention).
  * @module
  */
-import { parseArgs } from "node:util";
 import { NotebookFailure, runNotebooks } from "../lib/notebook/batch.ts";
 import { parseParameter } from "../lib/notebook/params.ts";
 
-const USAGE =
-  "usage: deno task notebooks [NAME...] [-p key=value ...] [--allow-errors] [--timeout S] [--no-html]";
+import { type CliArgs, defineCli, runCli, UsageError } from "../lib/util/cli_args.ts";
+
+const CLI = defineCli({
+  name: "notebooks",
+  summary: "Run notebooks in a headless Deno kernel; write executed notebooks to " +
+    "results/notebooks/ and HTML reports to results/reports/.",
+  positionals: {
+    name: "NAME...",
+    help: "notebooks to run (default: every notebooks/*.ipynb not starting with _)",
+  },
+  flags: {
+    param: {
+      type: "string",
+      short: "p",
+      multiple: true,
+      value: "key=value",
+      help: "a parameter for the cell tagged parameters",
+    },
+    "allow-errors": { type: "boolean", help: "keep running the cells after one fails" },
+    timeout: { type: "number", greaterThan: 0, value: "S", help: "seconds a cell may run" },
+    "no-html": { type: "boolean", help: "do not write HTML reports" },
+  },
+});
 
 function progressPrinter(): (e: {
   notebook: string;
@@ -33,27 +53,15 @@ function progressPrinter(): (e: {
   };
 }
 
-async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    allowPositionals: true,
-    options: {
-      param: { type: "string", short: "p", multiple: true },
-      "allow-errors": { type: "boolean" },
-      timeout: { type: "string" },
-      "no-html": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const timeoutS = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeoutS !== undefined && !(timeoutS > 0)) {
-    throw new Error(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
-  }
-  const parameters = Object.fromEntries((values.param ?? []).map(parseParameter));
+async function main({ flags: values, positionals }: CliArgs<typeof CLI>): Promise<number> {
+  const timeoutS = values.timeout;
+  const parameters = Object.fromEntries(values.param.map((p) => {
+    try {
+      return parseParameter(p);
+    } catch (err) {
+      throw new UsageError(`-p: ${(err as Error).message}`);
+    }
+  }));
   try {
     const runs = await runNotebooks({
       names: positionals,
@@ -80,11 +88,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (err) {
-    console.error(`notebooks: ${(err as Error).message}\n${USAGE}`);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) await runCli(CLI, main);

@@ -7,50 +7,68 @@
  * and which the tumor model comes from each run's config.
  * @module
  */
-import { parseArgs } from "node:util";
 import type { BackendName } from "../lib/config/experiment.ts";
 import { predictCases } from "../lib/eval/predict_cases.ts";
 import { describeBackend, initBackend } from "../lib/backend/select.ts";
 import type { CascadeModel } from "../lib/eval/cascade.ts";
 import { loadRun } from "../lib/train/loop.ts";
+import {
+  BACKEND_FLAG,
+  type CliArgs,
+  defineCli,
+  intList,
+  runCli,
+  UsageError,
+} from "../lib/util/cli_args.ts";
 import { createProgress, type Progress } from "../lib/util/progress.ts";
 
-const USAGE = "usage: deno task predict --run LIVER_RUN_DIR --run TUMOR_RUN_DIR --data DIR " +
-  "[--out results/predictions] [--cases test|all|1,2,3] [--checkpoint best|last] [--batch 4] " +
-  "[--backend auto|tensorflow|webgpu|wasm|cpu]";
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      run: { type: "string", multiple: true },
-      data: { type: "string" },
-      out: { type: "string", default: "results/predictions" },
-      cases: { type: "string", default: "test" },
-      checkpoint: { type: "string", default: "best" },
-      batch: { type: "string", default: "4" },
-      backend: { type: "string", default: "auto" },
-      help: { type: "boolean", short: "h" },
+const CLI = defineCli({
+  name: "predict",
+  summary: "The cascade over a LiTS-layout folder: writes prediction-N.nii.gz (labels 0/1/2, the " +
+    "input's geometry) for deno task evaluate.",
+  flags: {
+    run: {
+      type: "string",
+      multiple: true,
+      value: "RUN_DIR",
+      help: "a trained run folder: give one liver and one tumor run (required)",
     },
-  });
-  if (values.help) return console.log(USAGE);
-  if (!values.data || values.run?.length !== 2) throw new Error(USAGE);
-  if (values.checkpoint !== "best" && values.checkpoint !== "last") {
-    throw new Error(`--checkpoint must be best or last, got ${values.checkpoint}`);
+    data: {
+      type: "string",
+      value: "DIR",
+      help: "LiTS-layout folder of volume-N.nii[.gz] (required)",
+    },
+    out: { type: "string", value: "DIR", default: "results/predictions", help: "output folder" },
+    cases: {
+      type: "string",
+      value: "test|all|1,2,3",
+      default: "test",
+      help: "the runs' test split, every volume, or these ids",
+    },
+    checkpoint: {
+      type: "string",
+      choices: ["best", "last"],
+      default: "best",
+      help: "which weights",
+    },
+    batch: { type: "int", min: 1, default: 4, help: "slices per forward pass" },
+    backend: BACKEND_FLAG,
+  },
+});
+
+async function main({ flags: values }: CliArgs<typeof CLI>): Promise<void> {
+  if (!values.data) throw new UsageError("--data is required");
+  if (values.run.length !== 2) {
+    throw new UsageError(`give --run twice (liver and tumor run), got ${values.run.length}`);
   }
-  const batchSize = Number(values.batch);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`bad --batch ${values.batch}`);
+  const batchSize = values.batch;
   const cases = values.cases === "test" || values.cases === "all"
     ? values.cases
-    : values.cases!.split(",").map((s) => {
-      const id = Number(s.trim());
-      if (!Number.isInteger(id)) throw new Error(`bad case id "${s}" in --cases`);
-      return id;
-    });
-  const backend = await initBackend(values.backend as BackendName);
+    : intList("cases", values.cases);
+  const backend = await initBackend((values.backend ?? "auto") as BackendName);
   console.error(`backend: ${describeBackend(backend)}`);
   const runs: CascadeModel[] = [];
-  for (const dir of values.run) runs.push(await loadRun(dir, values.checkpoint));
+  for (const dir of values.run) runs.push(await loadRun(dir, values.checkpoint as "best" | "last"));
   const liver = runs.find((r) => r.config.task === "liver");
   const tumor = runs.find((r) => r.config.task === "tumor");
   if (!liver || !tumor) {
@@ -84,10 +102,4 @@ async function main(): Promise<void> {
   console.log(`wrote ${written.length} prediction(s) to ${values.out}`);
 }
 
-if (import.meta.main) {
-  // Exit explicitly: the wasm backend's worker threads would keep the process alive.
-  main().then(() => Deno.exit(0), (err) => {
-    console.error(`predict: ${err instanceof Error ? err.message : err}`);
-    Deno.exit(1);
-  });
-}
+if (import.meta.main) await runCli(CLI, main);

@@ -7,7 +7,6 @@
  * JSON with the paper's values beside ours.
  * @module
  */
-import { parseArgs } from "node:util";
 import { readAblationRun } from "../lib/eval/ablation.ts";
 import { parseEvaluationJson } from "../lib/eval/evaluate.ts";
 import {
@@ -19,32 +18,44 @@ import {
   writeTables,
 } from "../lib/eval/tables.ts";
 
-const USAGE = "usage: deno task tables [--evaluation FILE] [--ablation RUN_DIR ...] " +
-  "[--ablation-eval RUN_DIR=EVAL.json ...] [--out DIR]";
+import { type CliArgs, defineCli, runCli, UsageError } from "../lib/util/cli_args.ts";
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      evaluation: { type: "string" },
-      ablation: { type: "string", multiple: true },
-      "ablation-eval": { type: "string", multiple: true },
-      out: { type: "string", default: "results/tables" },
-      help: { type: "boolean", short: "h" },
+const CLI = defineCli({
+  name: "tables",
+  summary:
+    "Table V and VI from an evaluation JSON and the 2x2 ablation table from training runs, " +
+    "as Markdown, CSV and JSON with the paper's values beside ours.",
+  flags: {
+    evaluation: {
+      type: "string",
+      value: "FILE",
+      help: "evaluation JSON (deno task evaluate --json)",
     },
-  });
-  if (values.help) return console.log(USAGE);
+    ablation: { type: "string", multiple: true, value: "RUN_DIR", help: "an ablation run folder" },
+    "ablation-eval": {
+      type: "string",
+      multiple: true,
+      value: "RUN_DIR=EVAL.json",
+      help: "test-set evaluation of an ablation run",
+    },
+    out: { type: "string", value: "DIR", default: "results/tables", help: "output folder" },
+  },
+});
+
+async function main({ flags: values }: CliArgs<typeof CLI>): Promise<void> {
   const tables: Record<string, Table> = {};
   if (values.evaluation) {
     const ev = parseEvaluationJson(await Deno.readTextFile(values.evaluation), values.evaluation);
     tables.table5 = tableV(ev);
     tables.table6 = tableVI(ev);
   }
-  if (values.ablation?.length) {
+  if (values.ablation.length) {
     const evals = new Map<string, string>();
-    for (const pair of values["ablation-eval"] ?? []) {
+    for (const pair of values["ablation-eval"]) {
       const [dir, file] = pair.split("=");
-      if (!dir || !file) throw new Error(`--ablation-eval wants RUN_DIR=EVAL.json, got "${pair}"`);
+      if (!dir || !file) {
+        throw new UsageError(`--ablation-eval wants RUN_DIR=EVAL.json, got "${pair}"`);
+      }
       evals.set(dir, file);
     }
     const runs = [];
@@ -59,15 +70,12 @@ async function main(): Promise<void> {
     }
     tables.ablation = ablationTable(runs);
   }
-  if (Object.keys(tables).length === 0) throw new Error(`nothing to do\n${USAGE}`);
+  if (Object.keys(tables).length === 0) {
+    throw new UsageError("nothing to do: give --evaluation or --ablation");
+  }
   const paths = await writeTables(values.out!, tables);
   for (const t of Object.values(tables)) console.log(toMarkdown(t));
   console.log(`wrote ${paths.join(", ")}`);
 }
 
-if (import.meta.main) {
-  main().catch((err) => {
-    console.error(`tables: ${err instanceof Error ? err.message : err}`);
-    Deno.exit(1);
-  });
-}
+if (import.meta.main) await runCli(CLI, main);

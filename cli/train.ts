@@ -8,35 +8,35 @@
  * experiment) from its last checkpoint; `--epochs` may extend it.
  * @module
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import type { BackendName, ProfileName } from "../lib/config/experiment.ts";
 import { loadExperiment, type Patch } from "../lib/config/load.ts";
 import { NonFiniteLossError, trainExperiment } from "../lib/train/loop.ts";
+import { BACKEND_FLAG, defineCli, PROFILE_FLAG, runCli, UsageError } from "../lib/util/cli_args.ts";
 
-const usage = "usage: deno task train EXPERIMENT.json [--profile smoke|cpu|paper] " +
-  "[--backend auto|tensorflow|webgpu|wasm|cpu] [--resume] [--run-id ID | --run-dir DIR] [--data DIR] " +
-  "[--epochs N] [--quiet]";
-
-const { values, positionals } = parseArgs({
-  args: Deno.args,
-  allowPositionals: true,
-  options: {
-    profile: { type: "string", default: "cpu" },
-    backend: { type: "string" },
-    resume: { type: "boolean", default: false },
-    "run-id": { type: "string" },
-    "run-dir": { type: "string" },
-    data: { type: "string" },
-    epochs: { type: "string" },
-    quiet: { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
+const CLI = defineCli({
+  name: "train",
+  summary: "Train one experiment into results/runs/<name>/<run-id>/ (or --run-dir).",
+  positionals: { name: "EXPERIMENT.json", help: "the experiment file", min: 1, max: 1 },
+  flags: {
+    profile: PROFILE_FLAG,
+    backend: BACKEND_FLAG,
+    resume: {
+      type: "boolean",
+      help:
+        "continue --run-id (default: the newest run with a checkpoint) from its last checkpoint",
+    },
+    "run-id": { type: "string", value: "ID", help: "run folder name under results/runs/<name>/" },
+    "run-dir": { type: "string", value: "DIR", help: "run folder (instead of --run-id)" },
+    data: { type: "string", value: "DIR", help: "LiTS-layout data folder (overrides data.root)" },
+    epochs: {
+      type: "int",
+      min: 1,
+      help: "epochs (overrides train.epochs; may extend a resumed run)",
+    },
+    quiet: { type: "boolean", help: "no progress bar" },
   },
 });
-if (values.help || positionals.length !== 1) {
-  console.error(usage);
-  Deno.exit(values.help ? 0 : 2);
-}
 
 async function newestRun(dir: string): Promise<string> {
   const ids: string[] = [];
@@ -49,34 +49,38 @@ async function newestRun(dir: string): Promise<string> {
   return ids.sort().at(-1)!;
 }
 
-try {
-  const overrides: Patch = {};
-  if (values.data) overrides.data = { root: values.data };
-  if (values.epochs) overrides.train = { epochs: Number(values.epochs) };
-  const cfg = await loadExperiment(positionals[0], {
-    profile: values.profile as ProfileName,
-    overrides,
+if (import.meta.main) {
+  await runCli(CLI, async ({ flags, positionals }) => {
+    if (flags["run-id"] && flags["run-dir"]) {
+      throw new UsageError("give --run-id or --run-dir, not both");
+    }
+    const overrides: Patch = {};
+    if (flags.data) overrides.data = { root: flags.data };
+    if (flags.epochs) overrides.train = { epochs: flags.epochs };
+    const cfg = await loadExperiment(positionals[0], {
+      profile: flags.profile as ProfileName,
+      overrides,
+    });
+    const runs = join("results", "runs", cfg.name);
+    const runId = flags["run-id"] ??
+      (flags.resume && !flags["run-dir"] ? await newestRun(runs) : undefined);
+    try {
+      const result = await trainExperiment(cfg, {
+        runId,
+        runDir: flags["run-dir"],
+        resume: flags.resume,
+        backend: flags.backend as BackendName | undefined,
+        quiet: flags.quiet,
+      });
+      console.error(
+        `done: ${result.runDir}  best validation Dice ${
+          result.bestValDice.toFixed(4)
+        } at epoch ${result.bestEpoch}`,
+      );
+    } catch (err) {
+      if (!(err instanceof NonFiniteLossError)) throw err;
+      console.error(err.message);
+      return 1;
+    }
   });
-  const runs = join("results", "runs", cfg.name);
-  const runId = values["run-id"] ??
-    (values.resume && !values["run-dir"] ? await newestRun(runs) : undefined);
-  const result = await trainExperiment(cfg, {
-    runId,
-    runDir: values["run-dir"],
-    resume: values.resume,
-    backend: values.backend as BackendName | undefined,
-    quiet: values.quiet,
-  });
-  console.error(
-    `done: ${result.runDir}  best validation Dice ${
-      result.bestValDice.toFixed(4)
-    } at epoch ${result.bestEpoch}`,
-  );
-  // The wasm backend's worker threads would keep the process alive.
-  Deno.exit(0);
-} catch (err) {
-  console.error(
-    err instanceof NonFiniteLossError ? err.message : `train: ${(err as Error).message}`,
-  );
-  Deno.exit(1);
 }

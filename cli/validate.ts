@@ -9,50 +9,48 @@
  * slices that hold the target.
  * @module
  */
-import { parseArgs } from "node:util";
 import type { BackendName } from "../lib/config/experiment.ts";
 import { describeBackend, initBackend } from "../lib/backend/select.ts";
 import { indexDataset, splitCases } from "../lib/data/dataset.ts";
 import { selectedSliceDice } from "../lib/eval/selected_slice_dice.ts";
 import { loadRun } from "../lib/train/loop.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
+import { BACKEND_FLAG, type CliArgs, defineCli, runCli, UsageError } from "../lib/util/cli_args.ts";
 import { createProgress, type Progress } from "../lib/util/progress.ts";
 
-const USAGE = "usage: deno task validate --run RUN_DIR [--set validation|test|train] " +
-  "[--data DIR (default: the run's)] [--margin N (default: the run's)] " +
-  "[--checkpoint best|last] [--json FILE] " +
-  "[--backend auto|tensorflow|webgpu|wasm|cpu]";
-
-const SETS = ["train", "validation", "test"] as const;
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      run: { type: "string" },
-      set: { type: "string", default: "validation" },
-      data: { type: "string" },
-      margin: { type: "string" },
-      checkpoint: { type: "string", default: "best" },
-      json: { type: "string" },
-      backend: { type: "string", default: "auto" },
-      help: { type: "boolean", short: "h" },
+const CLI = defineCli({
+  name: "validate",
+  summary: "A trained model's Dice over every slice its training selects (tumor slices +- the " +
+    "margin, or liver slices) of a split's cases, at the volume's resolution.",
+  flags: {
+    run: { type: "string", value: "RUN_DIR", help: "the trained run folder (required)" },
+    set: {
+      type: "string",
+      choices: ["validation", "test", "train"],
+      default: "validation",
+      help: "which split of the run's data",
     },
-  });
-  if (values.help) return console.log(USAGE);
-  if (!values.run) throw new Error(USAGE);
-  const set = values.set as (typeof SETS)[number];
-  if (!SETS.includes(set)) throw new Error(`--set must be one of ${SETS.join(", ")}, got ${set}`);
-  if (values.checkpoint !== "best" && values.checkpoint !== "last") {
-    throw new Error(`--checkpoint must be best or last, got ${values.checkpoint}`);
-  }
-  const margin = values.margin === undefined ? undefined : Number(values.margin);
-  if (margin !== undefined && !(Number.isInteger(margin) && margin >= 0)) {
-    throw new Error(`--margin must be a whole number >= 0, got ${values.margin}`);
-  }
-  const backend = await initBackend(values.backend as BackendName);
+    data: { type: "string", value: "DIR", help: "data folder (default: the run's)" },
+    margin: { type: "int", min: 0, help: "slices above and below the target (default: the run's)" },
+    checkpoint: {
+      type: "string",
+      choices: ["best", "last"],
+      default: "best",
+      help: "which weights",
+    },
+    json: { type: "string", value: "FILE", help: "write the result as JSON here" },
+    backend: BACKEND_FLAG,
+  },
+});
+
+async function main({ flags: values }: CliArgs<typeof CLI>): Promise<void> {
+  if (!values.run) throw new UsageError("--run is required");
+  const set = values.set as "train" | "validation" | "test";
+  const margin = values.margin;
+  const checkpoint = values.checkpoint as "best" | "last";
+  const backend = await initBackend((values.backend ?? "auto") as BackendName);
   console.error(`backend: ${describeBackend(backend)}`);
-  const run = await loadRun(values.run, values.checkpoint);
+  const run = await loadRun(values.run, checkpoint);
   const root = values.data ?? run.config.data.root;
   const cases =
     splitCases(await indexDataset(root, { requireSegmentation: true }), run.config.data.split)[set];
@@ -92,10 +90,4 @@ async function main(): Promise<void> {
   run.model.dispose();
 }
 
-if (import.meta.main) {
-  // Exit explicitly: the wasm backend's worker threads would keep the process alive.
-  main().then(() => Deno.exit(0), (err) => {
-    console.error(`validate: ${err instanceof Error ? err.message : err}`);
-    Deno.exit(1);
-  });
-}
+if (import.meta.main) await runCli(CLI, main);

@@ -112,6 +112,9 @@ export interface ParsedCli<F extends Record<string, FlagSpec>> {
   positionals: string[];
 }
 
+/** What a task's `main` receives: `async function main({ flags }: CliArgs<typeof CLI>)`. */
+export type CliArgs<S> = S extends CliSpec<infer F> ? ParsedCli<F> : never;
+
 /** A bad command line: {@linkcode runCli} prints it with the usage and exits with code 2. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -347,3 +350,18 @@ export function intList(flag: string, text: string): number[] {
     return v;
   });
 }
+
+/** `--profile`, shared by the tasks that load an experiment. */
+export const PROFILE_FLAG = {
+  type: "string",
+  choices: ["smoke", "cpu", "paper"],
+  default: "cpu",
+  help: "experiment scale: smoke (tests), cpu (this machine) or paper (the paper's settings)",
+} as const satisfies StringFlag;
+
+/** `--backend`, shared by the tasks that run a model. */
+export const BACKEND_FLAG = {
+  type: "string",
+  choices: ["auto", "tensorflow", "webgpu", "wasm", "cpu"],
+  help: "compute backend (default: the config's, or auto = the fastest that loads)",
+} as const satisfies StringFlag;
