@@ -7,6 +7,7 @@
  * weightDecay/2 * sum(w^2), i.e. `weightDecay * tf.nn.l2_loss(w)`);
  * m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2;
  * w -= lr * sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps).
+ * On webgpu each variable's update is one fused dispatch (`lib/backend/webgpu_adam.ts`).
  *
  * @example
  * ```ts
@@ -16,6 +17,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { adamUpdateWebGPU } from "../backend/webgpu_adam.ts";
 
 export interface AdamOptions {
   learningRate: number;
@@ -64,7 +66,19 @@ export function createAdam(vars: tf.Variable[], opts: AdamOptions): Adam {
       step++;
       const lrT = learningRate * Math.sqrt(1 - b2 ** step) / (1 - b1 ** step);
       for (let i = 0; i < vars.length; i++) {
-        const [mi, vi] = tf.tidy(() => {
+        const decay = opts.decay[i] ? opts.weightDecay : 0;
+        const fused = adamUpdateWebGPU(vars[i], grads[i], m[i], v[i], {
+          beta1: b1,
+          beta2: b2,
+          epsilon: eps,
+          rate: lrT,
+          decay,
+        });
+        if (fused) {
+          vars[i].assign(fused[0]);
+          fused[0].dispose();
+        }
+        const [mi, vi] = fused ? [fused[1], fused[2]] : tf.tidy(() => {
           const g = opts.decay[i] && opts.weightDecay !== 0
             ? grads[i].add(vars[i].mul(opts.weightDecay))
             : grads[i];
