@@ -8,9 +8,10 @@
  * (profiles of parent and child deep-merged too), then `overrides`. Objects
  * merge key by key; arrays and `data.split` are replaced whole.
  *
- * Every file is checked against the schema: an unknown key or a wrong type is
- * an error naming the file and the key path, e.g.
- * `experiments/liver.json: model.growthRat is not a known key`.
+ * Every file is checked against the schema: an unknown key, a wrong type or a
+ * number outside its valid range is an error naming the file and the key path,
+ * e.g. `experiments/liver.json: model.growthRat is not a known key` or
+ * `experiments/liver.json: train.learningRate must be > 0, got -0.001`.
  *
  * @example
  * ```ts
@@ -31,8 +32,17 @@ export interface LoadOptions {
   overrides?: Patch;
 }
 
+/** Valid range of a number: inclusive `min`/`max`, exclusive `above`/`below`. */
+interface Range {
+  min?: number;
+  max?: number;
+  above?: number;
+  below?: number;
+}
+
 type Spec =
-  | { kind: "number" | "integer" | "string" | "boolean" }
+  | ({ kind: "number" | "integer" } & Range)
+  | { kind: "string" | "boolean" }
   | { kind: "enum"; values: string[] }
   | { kind: "tuple"; items: Spec[] }
   | { kind: "array"; item: Spec }
@@ -41,6 +51,12 @@ type Spec =
 
 const num: Spec = { kind: "number" };
 const int: Spec = { kind: "integer" };
+/** A number or integer in `range` (every numeric key has one where one exists). */
+const numIn = (range: Range): Spec => ({ kind: "number", ...range });
+const intIn = (range: Range): Spec => ({ kind: "integer", ...range });
+const count = intIn({ min: 1 });
+const nonNegative = numIn({ min: 0 });
+const positive = numIn({ above: 0 });
 const str: Spec = { kind: "string" };
 const bool: Spec = { kind: "boolean" };
 const oneOfValues = (...values: string[]): Spec => ({ kind: "enum", values });
@@ -50,7 +66,8 @@ const obj = (keys: Record<string, Spec>, extra: Partial<{ optional: string[] }> 
   ...extra,
 });
 
-const countsOrIds: Spec = { kind: "oneOf", options: [int, { kind: "array", item: int }] };
+const caseIds: Spec = { kind: "array", item: intIn({ min: 0 }) };
+const countsOrIds = (min: number): Spec => ({ kind: "oneOf", options: [intIn({ min }), caseIds] });
 
 const experimentKeys: Record<string, Spec> = {
   name: str,
@@ -60,51 +77,71 @@ const experimentKeys: Record<string, Spec> = {
     root: str,
     split: {
       kind: "object",
-      keys: { seed: int, train: countsOrIds, validation: countsOrIds, test: countsOrIds },
+      keys: {
+        seed: int,
+        train: countsOrIds(1),
+        validation: countsOrIds(0),
+        test: countsOrIds(0),
+      },
       optional: ["seed"],
       replace: true,
     },
-    sliceSize: int,
-    inputSize: int,
-    patchSize: int,
-    intensityShift: num,
+    sliceSize: count,
+    inputSize: count,
+    patchSize: count,
+    intensityShift: nonNegative,
     liverMedianHU: num,
-    liverPatches: num,
+    liverPatches: numIn({ min: 0, max: 1 }),
     windows: { kind: "array", item: { kind: "tuple", items: [num, num] } },
     histogramEqualize: bool,
     selectBy: oneOfValues("liver", "tumor"),
-    sliceMargin: int,
-    weights: obj({ background: num, liver: num, tumor: num, contour: num, contourRadius: num }),
+    sliceMargin: intIn({ min: 0 }),
+    weights: obj({
+      background: nonNegative,
+      liver: nonNegative,
+      tumor: nonNegative,
+      contour: nonNegative,
+      contourRadius: nonNegative,
+    }),
   }, { optional: ["patchSize", "intensityShift", "liverMedianHU", "liverPatches"] }),
   model: obj({
-    inputChannels: int,
-    classes: int,
-    firstFilters: int,
-    growthRate: int,
-    layersPerBlock: int,
-    poolingLevels: int,
-    dropout: num,
+    inputChannels: count,
+    classes: intIn({ min: 2 }),
+    firstFilters: count,
+    growthRate: count,
+    layersPerBlock: count,
+    poolingLevels: intIn({ min: 1, max: 10 }),
+    dropout: numIn({ min: 0, below: 1 }),
     activation: oneOfValues("elu", "relu"),
     upsampling: oneOfValues("bilinear", "transposed"),
     sbu: bool,
-    bnMomentum: num,
-    bnEpsilon: num,
+    bnMomentum: numIn({ min: 0, below: 1 }),
+    bnEpsilon: positive,
   }),
   train: obj({
-    loss: obj({ crossEntropy: num, dice: num, diceEpsilon: num }),
-    learningRate: num,
+    loss: obj({ crossEntropy: nonNegative, dice: nonNegative, diceEpsilon: positive }),
+    learningRate: positive,
     learningRateSchedule: oneOfValues("constant", "cosine"),
-    weightDecay: num,
-    batchSize: int,
-    microBatch: int,
-    epochs: int,
-    trainIterations: int,
-    validationIterations: int,
+    weightDecay: nonNegative,
+    batchSize: count,
+    microBatch: count,
+    epochs: count,
+    trainIterations: count,
+    validationIterations: intIn({ min: 0 }),
     seed: int,
     backend: oneOfValues("auto", "tensorflow", "webgpu", "wasm", "cpu"),
   }, { optional: ["learningRateSchedule"] }),
-  postprocess: obj({ erosionRadius: num, dilationRadius: num, anisotropic: bool }),
+  postprocess: obj({
+    erosionRadius: nonNegative,
+    dilationRadius: nonNegative,
+    anisotropic: bool,
+  }),
 };
+
+/** Cluster resources of one training run (`slurm` in a file or profile); not part of the config. */
+const slurmSpec = obj({ partition: str, time: str, gpus: int, cpus: int, mem: str }, {
+  optional: ["partition", "time", "gpus", "cpus", "mem"],
+});
 
 /** The resolved config (everything required; `profile` is set by the loader). */
 const resolvedSpec = obj(experimentKeys);
@@ -116,12 +153,14 @@ const profileSpec = obj({
   model: experimentKeys.model,
   train: experimentKeys.train,
   postprocess: experimentKeys.postprocess,
+  slurm: slurmSpec,
 });
 
 /** What one file may hold (every key optional; completeness is checked after merging). */
 const fileSpec = obj({
   ...experimentKeys,
   extends: str,
+  slurm: slurmSpec,
   profiles: obj({ smoke: profileSpec, cpu: profileSpec, paper: profileSpec }),
 });
 
@@ -132,18 +171,32 @@ function describe(v: unknown): string {
   return Array.isArray(v) ? "an array" : v === null ? "null" : `a ${typeof v}`;
 }
 
+/** Why `value` is outside `range` (null when inside), e.g. `train.learningRate must be > 0, got -1`. */
+function outOfRange(value: number, range: Range, at: string): string | null {
+  const bounds: string[] = [];
+  if (range.min !== undefined) bounds.push(`>= ${range.min}`);
+  if (range.above !== undefined) bounds.push(`> ${range.above}`);
+  if (range.max !== undefined) bounds.push(`<= ${range.max}`);
+  if (range.below !== undefined) bounds.push(`< ${range.below}`);
+  const inside = (range.min === undefined || value >= range.min) &&
+    (range.above === undefined || value > range.above) &&
+    (range.max === undefined || value <= range.max) &&
+    (range.below === undefined || value < range.below);
+  return inside ? null : `${at} must be ${bounds.join(" and ")}, got ${value}`;
+}
+
 /** Why `value` does not fit `spec` (null when it does), with `partial` allowing missing keys. */
 function check(value: unknown, spec: Spec, path: string, partial: boolean): string | null {
   const at = path || "(top level)";
   switch (spec.kind) {
     case "number":
-      return typeof value === "number" && Number.isFinite(value)
-        ? null
-        : `${at} must be a number, got ${describe(value)}`;
+      if (!(typeof value === "number" && Number.isFinite(value))) {
+        return `${at} must be a number, got ${describe(value)}`;
+      }
+      return outOfRange(value, spec, at);
     case "integer":
-      return Number.isInteger(value)
-        ? null
-        : `${at} must be an integer, got ${JSON.stringify(value)}`;
+      if (!Number.isInteger(value)) return `${at} must be an integer, got ${JSON.stringify(value)}`;
+      return outOfRange(value as number, spec, at);
     case "string":
       return typeof value === "string" ? null : `${at} must be a string, got ${describe(value)}`;
     case "boolean":
@@ -240,6 +293,13 @@ function crossCheck(cfg: ExperimentConfig): string | null {
       model.sbu ? " x 2 with sbu" : ""
     })`;
   }
+  const flat = data.windows.findIndex(([lo, hi]) => !(lo < hi));
+  if (flat >= 0) {
+    return `data.windows[${flat}] must be [low, high] with low < high, got [${data.windows[flat]}]`;
+  }
+  if (train.loss.crossEntropy + train.loss.dice === 0) {
+    return "train.loss.crossEntropy and train.loss.dice are both 0: nothing to train on";
+  }
   if (data.windows.length !== model.inputChannels) {
     return `data.windows has ${data.windows.length} windows but model.inputChannels is ${model.inputChannels}`;
   }
@@ -266,6 +326,44 @@ function crossCheck(cfg: ExperimentConfig): string | null {
   return null;
 }
 
+/** The file's layers with the profile's patch merged over them (its description dropped). */
+async function readProfileLayers(path: string, profile: ProfileName): Promise<Patch> {
+  const { profiles, ...merged } = await readFileLayers(path, []);
+  const patches = (profiles ?? {}) as Record<string, Patch>;
+  if (!(profile in patches) && profile !== "paper") {
+    throw new Error(`${path}: has no profile "${profile}"`);
+  }
+  const { description: _profileDescription, ...patch } = patches[profile] ?? {};
+  return merge(merged, patch, fileSpec);
+}
+
+/** What a training run asks of a cluster: `slurm` of an experiment file and its profile. */
+export interface SlurmResources {
+  partition?: string;
+  /** Time limit in Slurm's format, e.g. `30:00` or `1-00:00:00`. */
+  time?: string;
+  /** GPUs per run. */
+  gpus?: number;
+  /** CPUs per run. */
+  cpus?: number;
+  /** Memory per run, e.g. `8G`. */
+  mem?: string;
+}
+
+/**
+ * The cluster resources `path` asks for at `profile` (the file's `slurm`, then its
+ * profile's, merged key by key; `{}` when neither says). They are not part of the
+ * experiment's config, so changing them never makes a run another one.
+ * @example
+ * await loadSlurmResources("experiments/liver.json", "paper"); // { gpus: 1, time: "2-00:00:00" }
+ */
+export async function loadSlurmResources(
+  path: string,
+  profile: ProfileName = "paper",
+): Promise<SlurmResources> {
+  return ((await readProfileLayers(path, profile)).slurm ?? {}) as SlurmResources;
+}
+
 /** Read `path` (following `extends`), apply the profile and overrides, and validate. */
 export async function loadExperiment(
   path: string,
@@ -273,13 +371,8 @@ export async function loadExperiment(
 ): Promise<ExperimentConfig> {
   const profile = opts.profile ?? "paper";
   const label = `${path} (profile ${profile})`;
-  const { profiles, ...merged } = await readFileLayers(path, []);
-  const patches = (profiles ?? {}) as Record<string, Patch>;
-  if (!(profile in patches) && profile !== "paper") {
-    throw new Error(`${path}: has no profile "${profile}"`);
-  }
-  const { description: _profileDescription, ...patch } = patches[profile] ?? {};
-  let cfg = merge(merged, patch, fileSpec);
+  const { slurm: _slurm, ...merged } = await readProfileLayers(path, profile);
+  let cfg = merged;
   if (opts.overrides) {
     const err = check(opts.overrides, fileSpec, "", true);
     if (err) throw new Error(`overrides: ${err}`);

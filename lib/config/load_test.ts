@@ -137,3 +137,34 @@ Deno.test("unknown keys and wrong types name the file and the key path", async (
     await assert.rejects(loadExperiment(f("nope.json")), /nope\.json: cannot read experiment file/);
   });
 });
+
+Deno.test("numbers outside their range are errors naming the file and the key path", async () => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ train: { learningRate: -0.001 } }, /train\.learningRate must be > 0, got -0\.001/],
+    [{ train: { weightDecay: -1 } }, /train\.weightDecay must be >= 0, got -1/],
+    [{ train: { epochs: 0 } }, /train\.epochs must be >= 1, got 0/],
+    [{ train: { trainIterations: 0 } }, /train\.trainIterations must be >= 1, got 0/],
+    [{ train: { loss: { crossEntropy: -1 } } }, /train\.loss\.crossEntropy must be >= 0, got -1/],
+    [{ model: { bnMomentum: 7 } }, /model\.bnMomentum must be >= 0 and < 1, got 7/],
+    [{ model: { dropout: 1 } }, /model\.dropout must be >= 0 and < 1, got 1/],
+    [{ data: { weights: { tumor: -15 } } }, /data\.weights\.tumor must be >= 0, got -15/],
+    [{ data: { liverPatches: 1.5 } }, /data\.liverPatches must be >= 0 and <= 1, got 1\.5/],
+    [
+      { data: { windows: [[300, -100]] } },
+      /data\.windows\[0\] must be \[low, high\] with low < high/,
+    ],
+  ];
+  for (const [patch, re] of cases) {
+    await withFiles({ "bad.json": { extends: exp("liver.json"), ...patch } }, async (dir) => {
+      await assert.rejects(loadExperiment(join(dir, "bad.json")), (err: Error) => {
+        assert.match(err.message, /bad\.json/);
+        assert.match(err.message, re);
+        return true;
+      });
+    });
+  }
+  await assert.rejects(
+    loadExperiment(exp("liver.json"), { overrides: { train: { epochs: -2 } } }),
+    /overrides: train\.epochs must be >= 1, got -2/,
+  );
+});

@@ -335,3 +335,44 @@ Deno.test("a canonical file is not copied: the volume views the decompressed buf
   assert.equal(vol.data.buffer, bytes.buffer);
   assert.equal(vol.data.byteOffset, 352);
 });
+
+Deno.test("a multi-member .nii.gz (concatenated gzip members) reads like the single-member file", async () => {
+  const good = await Deno.readFile(`${SHARED}example_seg.nii.gz`);
+  const raw = await gunzip(good);
+  const cut = [100, 352, 200_000];
+  const members = [];
+  for (let i = 0, at = 0; i <= cut.length; i++) {
+    members.push(await gzip([raw.slice(at, cut[i] ?? raw.length)]));
+    at = cut[i];
+  }
+  const path = `${tmp}/multi member é.nii.gz`;
+  await Deno.writeFile(path, new Uint8Array(members.flatMap((m) => [...m])));
+  const a = await readNifti(`${SHARED}example_seg.nii.gz`);
+  const b = await readNifti(path);
+  assert.deepEqual(b.shape, a.shape);
+  assert.deepEqual(b.affine, a.affine);
+  assert.deepEqual(b.data, a.data);
+  assert.deepEqual((await readNiftiHeader(path)).shape, a.shape);
+  // A damaged byte in the second member is still an error (CRCs are checked).
+  const bad = await Deno.readFile(path);
+  bad[members[0].length + members[1].length + 40] ^= 0x5a;
+  await Deno.writeFile(`${tmp}/multi-bad.nii.gz`, bad);
+  await assert.rejects(
+    readNifti(`${tmp}/multi-bad.nii.gz`),
+    /multi-bad\.nii\.gz: corrupt or truncated gzip/,
+  );
+});
+
+Deno.test("pixdim 0 on an image axis is an error, not 1 mm", async () => {
+  const raw = await gunzip(await Deno.readFile(`${SHARED}example_ct_sm.nii.gz`));
+  for (const axis of [1, 2, 3]) {
+    const b = raw.slice();
+    new DataView(b.buffer).setFloat32(76 + 4 * axis, 0, true);
+    const path = `${tmp}/pixdim${axis}.nii`;
+    await Deno.writeFile(path, b);
+    await assert.rejects(
+      readNifti(path),
+      new RegExp(`pixdim${axis}\\.nii: pixdim\\[${axis}\\] = 0: the voxel size must be non-zero`),
+    );
+  }
+});

@@ -35,14 +35,19 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { readFileSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
 import type { DataConfig, Task } from "../config/experiment.ts";
 import type { CaseEntry } from "./dataset.ts";
-import { isGzip, parseNifti } from "./nifti_read.ts";
-import { NiftiError } from "./nifti_error.ts";
+import { gunzipMembers, isGzip, parseNifti } from "./nifti_read.ts";
 import { labelSlice, sliceInput, windowStats } from "./preprocess.ts";
 import { createRng, type RngState } from "./prng.ts";
-import { checkLabels, checkSameGrid, isLiver, isTargetLabel, LITS_LABELS } from "./segmentation.ts";
+import {
+  asLabels,
+  checkLabels,
+  checkSameGrid,
+  isLiver,
+  isTargetLabel,
+  LITS_LABELS,
+} from "./segmentation.ts";
 import { referenceOffset } from "./liver_reference.ts";
 import { selectSlices } from "./slice_selection.ts";
 import type { Volume } from "./volume.ts";
@@ -120,15 +125,7 @@ interface Prepared {
 
 function readVolumeSync(path: string): Volume {
   let bytes: Uint8Array = readFileSync(path);
-  if (isGzip(bytes)) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (err) {
-      throw new NiftiError(path, `corrupt or truncated gzip data: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-  }
+  if (isGzip(bytes)) bytes = gunzipMembers(bytes, path);
   return parseNifti(bytes, path, { inPlace: true });
 }
 
@@ -137,19 +134,7 @@ export function loadCaseSync(c: CaseEntry): LoadedCase {
   if (!c.segmentationPath) throw new Error(`case ${c.id} (${c.volumePath}) has no segmentation`);
   const volume = readVolumeSync(c.volumePath);
   const raw = readVolumeSync(c.segmentationPath);
-  let labels: Uint8Array;
-  if (raw.data instanceof Uint8Array) labels = raw.data;
-  else {
-    labels = new Uint8Array(raw.data.length);
-    for (let i = 0; i < labels.length; i++) {
-      const v = raw.data[i];
-      if (!(Number.isInteger(v) && v >= 0 && v <= 255)) {
-        throw new NiftiError(c.segmentationPath, `not a label image: value ${v} at voxel ${i}`);
-      }
-      labels[i] = v;
-    }
-  }
-  const segmentation: Volume<Uint8Array> = { ...raw, data: labels };
+  const segmentation: Volume<Uint8Array> = { ...raw, data: asLabels(raw.data, c.segmentationPath) };
   checkSameGrid(segmentation, volume, c.segmentationPath);
   checkLabels(segmentation, LITS_LABELS, c.segmentationPath);
   return { volume, segmentation };

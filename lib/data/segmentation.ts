@@ -11,6 +11,7 @@
  * @module
  */
 import { NiftiError } from "./nifti_error.ts";
+import { geometryMismatch } from "./geometry.ts";
 import { readNifti } from "./nifti_read.ts";
 import type { Volume, VoxelArray } from "./volume.ts";
 
@@ -51,7 +52,7 @@ export function labelCounts(vol: Pick<Volume, "data">): Map<number, number> {
 }
 
 /** `data` as a Uint8Array: itself, or a copy when every value is an integer in 0..255. */
-function asLabels(data: VoxelArray, path: string): Uint8Array {
+export function asLabels(data: VoxelArray, path: string): Uint8Array {
   if (data instanceof Uint8Array) return data;
   const out = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) {
@@ -64,14 +65,15 @@ function asLabels(data: VoxelArray, path: string): Uint8Array {
   return out;
 }
 
-/** Throws when `seg` and `like` differ in shape (canonical order, as both are read). */
+/**
+ * Throws when `seg` and `like` are not on the same grid: shape (canonical order, as both are
+ * read) or affine beyond `GEOMETRY_TOLERANCE` (geometry.ts); the message names both files.
+ */
 export function checkSameGrid(seg: Volume, like: Volume, path: string): void {
-  if (seg.shape.some((n, i) => n !== like.shape[i])) {
+  const problem = geometryMismatch(seg, like);
+  if (problem) {
     const other = like.source?.path ?? "its volume";
-    throw new NiftiError(
-      path,
-      `shape ${seg.shape.join("x")} differs from ${other} (${like.shape.join("x")})`,
-    );
+    throw new NiftiError(path, `not on the grid of ${other}: ${problem}`);
   }
 }
 

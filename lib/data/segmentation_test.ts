@@ -38,7 +38,7 @@ Deno.test("shape mismatch with the volume is an error naming both files", async 
   });
   await assert.rejects(
     readSegmentation(path, ct),
-    /segmentation-1\.nii\.gz: shape 2x3x4 differs from .*example_ct_sm\.nii\.gz \(122x101x30\)/,
+    /segmentation-1\.nii\.gz: not on the grid of .*example_ct_sm\.nii\.gz: shape 2x3x4 != 122x101x30/,
   );
 });
 

@@ -13,7 +13,9 @@
  * @module
  */
 import { basename, join, resolve } from "node:path";
+import { geometryMismatch } from "../data/geometry.ts";
 import { readNifti } from "../data/nifti_read.ts";
+import { asLabels, checkLabels, LITS_LABELS } from "../data/segmentation.ts";
 import type { Vec3, Volume } from "../data/volume.ts";
 import { writeTextAtomic } from "../util/atomic.ts";
 import { detectLesions, type LesionDetection } from "./lesion_detection.ts";
@@ -248,9 +250,11 @@ export interface EvaluateOptions {
 
 /**
  * Evaluate `prediction-N.nii[.gz]` (or `segmentation-N`, `test-segmentation-N`)
- * in `predDir` against `segmentation-N.nii[.gz]` in `refDir`. Missing cases and
- * shape mismatches are an error naming them, unless `allowMissing` (then they
- * are listed in `skipped`).
+ * in `predDir` against `segmentation-N.nii[.gz]` in `refDir`. Both must hold
+ * LiTS labels (integers 0, 1, 2), else an error names the file and the labels.
+ * Missing cases and grids that differ (shape, or affine beyond the tolerance of
+ * `lib/data/geometry.ts`) are an error naming the case and both files, unless
+ * `allowMissing` (then they are listed in `skipped`).
  */
 export async function evaluateFolders(
   predDir: string,
@@ -277,12 +281,14 @@ export async function evaluateFolders(
   const read = opts.read ?? readNifti;
   const cases: CaseMetrics[] = [];
   for (const id of ids) {
-    const ref = await read(refs.get(id)!);
-    const pred = await read(preds.get(id)!);
-    if (pred.shape.some((n, i) => n !== ref.shape[i])) {
-      const reason = `shape ${pred.shape.join("x")} of ${preds.get(id)} != ${
-        ref.shape.join("x")
-      } of ${refs.get(id)}`;
+    const refPath = refs.get(id)!, predPath = preds.get(id)!;
+    // Labels other than 0/1/2 (another label map, probabilities, a float label 1.5) would be
+    // scored as liver or background without a word, so both files are checked first.
+    const ref = checkedLabels(await read(refPath), refPath);
+    const pred = checkedLabels(await read(predPath), predPath);
+    const mismatch = geometryMismatch(pred, ref);
+    if (mismatch) {
+      const reason = `${predPath} is not on the grid of ${refPath}: ${mismatch}`;
       if (!opts.allowMissing) throw new Error(`case ${id}: ${reason}`);
       skipped.push({ id, reason });
       continue;
@@ -297,6 +303,13 @@ export async function evaluateFolders(
     references: refDir,
     skipped,
   });
+}
+
+/** `vol` as LiTS labels, or a NiftiError naming `path`: integers 0, 1, 2 only. */
+function checkedLabels(vol: Volume, path: string): Volume<Uint8Array> {
+  const seg = { ...vol, data: asLabels(vol.data, path) };
+  checkLabels(seg, LITS_LABELS, path);
+  return seg;
 }
 
 /** JSON text with Infinity/NaN kept as the strings "Infinity", "-Infinity", "NaN". */

@@ -106,7 +106,7 @@ Deno.test("evaluateFolders: a shape mismatch names the case and both files", asy
     await Deno.remove(join(dir, "ref", "segmentation-2.nii.gz"));
     await assert.rejects(
       evaluateFolders(join(dir, "pred"), join(dir, "ref")),
-      /case 1: shape 10x10x5 of .*prediction-1.nii.gz != 10x10x6/,
+      /case 1: .*prediction-1.nii.gz is not on the grid of .*segmentation-1.nii: shape 10x10x5 != 10x10x6/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
