@@ -7,6 +7,8 @@
  * cell tagged `parameters` (see lib/notebook/params.ts for the `let` convention).
  * @module
  */
+import { resolve } from "node:path";
+import { DEFAULT_DATA_DIR, ensureDataRoot } from "../lib/data/default_data.ts";
 import { NotebookFailure, runNotebooks } from "../lib/notebook/batch.ts";
 import { parseParameter } from "../lib/notebook/params.ts";
 
@@ -62,6 +64,14 @@ async function main({ flags: values, positionals }: CliArgs<typeof CLI>): Promis
       throw new UsageError(`-p: ${(err as Error).message}`);
     }
   }));
+  // The notebooks get their data themselves; done here first, a first use shows its
+  // progress on the terminal and a mistyped dataRoot fails before any kernel starts.
+  if (!positionals.every((n) => n.startsWith("_"))) {
+    const dataRoot = parameters.dataRoot;
+    await ensureDataRoot(
+      dataRoot === undefined ? DEFAULT_DATA_DIR : resolve("notebooks", String(dataRoot)),
+    );
+  }
   try {
     const runs = await runNotebooks({
       names: positionals,

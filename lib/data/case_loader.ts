@@ -1,7 +1,7 @@
 /**
  * One CT case for the figures: read `volume-N` / `segmentation-N` from a
- * LiTS-layout folder, or, when the folder has no such case, draw synthetic case
- * N in memory; and the label counts per slice that the figures plot.
+ * LiTS-layout folder (a missing case is an error naming the folder and the ids
+ * it has), and the label counts per slice that the figures plot.
  *
  * @example
  * ```ts
@@ -12,10 +12,11 @@
  * @module
  */
 import { join } from "node:path";
+import { indexDataset } from "./dataset.ts";
+import { NiftiError } from "./nifti_error.ts";
 import { readNifti } from "./nifti_read.ts";
 import { checkSameGrid, isLiver, isTumor } from "./segmentation.ts";
 import { sliceCounts } from "./slice_counts.ts";
-import { generateCase } from "./synthetic.ts";
 import type { Volume } from "./volume.ts";
 
 /** A case's CT (HU) and reference labels, and where they came from. */
@@ -23,16 +24,8 @@ export interface CtCase {
   id: number;
   volume: Volume;
   segmentation: Volume;
-  /** The volume's file, or "synthetic case N (in memory, S px)". */
+  /** The volume's file. */
   source: string;
-}
-
-/** Options of {@link loadCase}. */
-export interface LoadCaseOptions {
-  /** In-plane size of a synthetic case drawn in memory (default 256). */
-  syntheticSize?: number;
-  /** Seed of a synthetic case (default 1, the seed of `deno task data`). */
-  seed?: number;
 }
 
 async function firstExisting(paths: string[]): Promise<string | undefined> {
@@ -46,15 +39,8 @@ async function firstExisting(paths: string[]): Promise<string | undefined> {
   return undefined;
 }
 
-/**
- * Case `id` of `dataRoot` (`volume-N.nii[.gz]` and its `segmentation-N`); when
- * the folder has no `volume-N`, synthetic case `id` drawn in memory.
- */
-export async function loadCase(
-  dataRoot: string,
-  id: number,
-  opts: LoadCaseOptions = {},
-): Promise<CtCase> {
+/** Case `id` of `dataRoot`: `volume-N.nii[.gz]` and its `segmentation-N`. */
+export async function loadCase(dataRoot: string, id: number): Promise<CtCase> {
   const file = await firstExisting(
     [".nii.gz", ".nii"].map((ext) => join(dataRoot, `volume-${id}${ext}`)),
   );
@@ -68,9 +54,8 @@ export async function loadCase(
     checkSameGrid(segmentation, volume, segFile);
     return { id, volume, segmentation, source: file };
   }
-  const size = opts.syntheticSize ?? 256;
-  const { volume, segmentation } = generateCase(id, { seed: opts.seed ?? 1, size });
-  return { id, volume, segmentation, source: `synthetic case ${id} (in memory, ${size} px)` };
+  const ids = (await indexDataset(dataRoot)).map((c) => c.id);
+  throw new NiftiError(dataRoot, `no case ${id} (volume-${id}.nii[.gz]); it has ${ids.join(", ")}`);
 }
 
 /** Liver (labels >= 1) and tumor (label 2) voxels of one slice. */

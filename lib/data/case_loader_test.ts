@@ -20,11 +20,18 @@ Deno.test("loadCase reads volume-N and segmentation-N of a LiTS folder", async (
   }
 });
 
-Deno.test("loadCase draws a synthetic case when the folder has none", async () => {
-  const c = await loadCase("/nonexistent-folder", 3, { syntheticSize: 16 });
-  assert.equal(c.source, "synthetic case 3 (in memory, 16 px)");
-  assert.equal(c.volume.shape[0], 16);
-  assert.deepEqual(c.segmentation.shape, c.volume.shape);
+Deno.test("loadCase fails naming the folder when it lacks the case or does not exist", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeSyntheticSet({ out: dir, cases: 2, size: 16, seed: 1, slices: 4 });
+    await assert.rejects(
+      loadCase(dir, 7),
+      new RegExp(`^NiftiError: ${dir}: no case 7 .*it has 0, 1$`),
+    );
+    await assert.rejects(loadCase(join(dir, "typo"), 0), /typo: no such folder/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("caseSliceCounts and valueRange", () => {

@@ -11,7 +11,7 @@
  * @module
  */
 import { basename, join } from "node:path";
-import { exportHtml, reportPath } from "./html.ts";
+import { exportHtml, reportPath, trustNotebook } from "./html.ts";
 import { type CodeCell, readNotebook } from "./nbformat.ts";
 import { declaredParameters, type NotebookParameters } from "./params.ts";
 import { type CellError, runNotebook } from "./runner.ts";
@@ -28,6 +28,8 @@ export interface RunNotebooksOptions {
   reportsDir?: string;
   /** Export HTML with nbconvert (default true). */
   html?: boolean;
+  /** Sign executed notebooks for this user's Jupyter, when nbformat is installed (default true). */
+  trust?: boolean;
   /** Parameters; each notebook receives those its parameters cell declares. */
   parameters?: NotebookParameters;
   allowErrors?: boolean;
@@ -140,6 +142,7 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
           cells: e.codeCells,
         }),
     });
+    if (options.trust ?? true) await trustNotebook(result.outputPath);
     const run: NotebookRun = {
       source: path,
       notebook: result.outputPath,

@@ -1,10 +1,13 @@
 /**
  * HTML reports of executed notebooks with nbconvert (Debian's `jupyter-nbconvert`,
- * run with `/usr/bin/python3`, whose site-packages hold it).
+ * run with `/usr/bin/python3`, whose site-packages hold it), and signing them
+ * (`jupyter trust`) so that Jupyter on this machine shows their HTML outputs (the
+ * inline SVG charts) instead of stripping them as it does for unsigned notebooks.
  *
  * @example
  * ```ts
  * await exportHtml("results/notebooks/01_preprocessing.ipynb", "results/reports/01_preprocessing.html");
+ * await trustNotebook("results/notebooks/01_preprocessing.ipynb");
  * ```
  * @module
  */
@@ -59,6 +62,24 @@ export async function exportHtml(ipynbPath: string, htmlPath: string): Promise<v
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/**
+ * Sign an executed notebook for this user's Jupyter (nbformat's signature store),
+ * as `jupyter trust` does; returns false when nbformat is not installed. The
+ * signature covers the content, so sign after the last write.
+ */
+export async function trustNotebook(ipynbPath: string): Promise<boolean> {
+  if (!(await nbconvertAvailable())) return false;
+  const { code, stderr } = await run([
+    "-c",
+    "from nbformat.sign import TrustNotebookApp; TrustNotebookApp.launch_instance()",
+    ipynbPath,
+  ]);
+  if (code !== 0) {
+    throw new Error(`jupyter trust failed on ${ipynbPath} (exit ${code}):\n${stderr}`);
+  }
+  return true;
 }
 
 /** The report path of a notebook: `<reportsDir>/<name>.html`. */

@@ -15,28 +15,20 @@
  * @module
  */
 import type { ExperimentConfig } from "../config/experiment.ts";
+import {
+  type EnsureDataOptions,
+  type EnsureDataOutcome,
+  ensureDataRoot,
+} from "../data/default_data.ts";
 import { type ObtainedRun, obtainRun, type ObtainRunOptions } from "../eval/runs.ts";
 import type { EpochMetrics, StepInfo } from "../train/loop.ts";
+import { createProgress } from "../util/progress.ts";
 import type { ChartFigure } from "./chart.ts";
 import { trainingCurves } from "./charts.ts";
 import { type Displayable, escapeHtml, JUPYTER_DISPLAY } from "./display.ts";
+import { type DisplayFn, jupyterDisplay, settleOutputs } from "./show.ts";
 
-/** `Deno.jupyter.display`'s shape: show `obj`, or replace the output with `display_id`. */
-export type DisplayFn = (
-  obj: unknown,
-  options?: { display_id?: string; update?: boolean },
-) => Promise<void>;
-
-/** The kernel's display function, or undefined outside a Jupyter kernel. */
-export function jupyterDisplay(): DisplayFn | undefined {
-  try {
-    // Reading Deno.jupyter throws outside `deno jupyter`.
-    const jupyter = (Deno as unknown as { jupyter: { display: DisplayFn } }).jupyter;
-    return jupyter.display.bind(jupyter);
-  } catch {
-    return undefined;
-  }
-}
+export { type DisplayFn, jupyterDisplay } from "./show.ts";
 
 let nextId = 0;
 
@@ -192,5 +184,42 @@ export async function obtainRunLive(
   const run = await obtainRun(cfg, { ...rest, onEpoch: monitor.onEpoch, onStep: monitor.onStep });
   await monitor.done();
   log(run.note);
+  await settleOutputs(); // often the cell's last output (see show.ts)
   return run;
+}
+
+/**
+ * {@link ensureDataRoot} for a notebook: the default data folder is generated on
+ * first use with its progress as a live status line (plain lines outside a kernel);
+ * any other folder must hold cases.
+ *
+ * @example
+ * ```ts
+ * await prepareData(dataRoot); // "../data/synthetic": generated once, about 2 minutes
+ * ```
+ */
+export async function prepareData(
+  dataRoot: string,
+  opts: Omit<EnsureDataOptions, "progress"> & { display?: DisplayFn } = {},
+): Promise<EnsureDataOutcome> {
+  const { display = jupyterDisplay(), ...ensure } = opts;
+  if (!display) return await ensureDataRoot(dataRoot, ensure);
+  const status = liveDisplay(display);
+  const dec = new TextDecoder();
+  let queue: Promise<void> = Promise.resolve();
+  const stream = {
+    isTerminal: () => false,
+    writeSync(bytes: Uint8Array) {
+      const text = dec.decode(bytes).trim();
+      queue = queue.then(() => status.show(statusLine(text)));
+      return bytes.length;
+    },
+  };
+  const outcome = await ensureDataRoot(dataRoot, {
+    ...ensure,
+    progress: (total, label) => createProgress({ total, label, stream, lineEvery: 1000 }),
+  });
+  await queue;
+  await settleOutputs();
+  return outcome;
 }

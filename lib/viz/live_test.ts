@@ -7,6 +7,7 @@ import {
   epochText,
   jupyterDisplay,
   liveDisplay,
+  prepareData,
   stepText,
   trainingMonitor,
 } from "./live.ts";
@@ -111,4 +112,26 @@ Deno.test("trainingMonitor throttles step updates and redraws the curves after e
   // The last chart: 2 panels (loss, dice) x 2 splits x 2 epochs = 8 dots.
   const svg = bundle(charts[1].obj)["text/html"];
   assert.equal(svg.match(/<circle/g)?.length, 8);
+});
+
+Deno.test("prepareData generates the default data with a live status line", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const { calls, display } = recorder();
+    const defaultDir = `${tmp}/synthetic`;
+    const synthetic = { cases: 2, size: 16, slices: 4 };
+    assert.equal(await prepareData(defaultDir, { display, defaultDir, synthetic }), "generated");
+    const texts = calls.map((c) => bundle(c.obj)["text/plain"]);
+    assert.match(texts[0], /^synthetic CT \(first use of .*synthetic\) \d\/2/);
+    assert.match(texts.at(-1)!, /2\/2 .*seconds/);
+    const ids = new Set(calls.map((c) => c.options?.display_id));
+    assert.equal(ids.size, 1, "one status line, updated in place");
+    assert.equal(await prepareData(defaultDir, { display, defaultDir }), "present");
+    await assert.rejects(
+      prepareData(`${tmp}/typo`, { display, defaultDir }),
+      /typo: no such folder/,
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
 });

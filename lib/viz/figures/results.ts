@@ -30,6 +30,7 @@ import { type Table, tableV, tableVI, writeTables } from "../../eval/tables.ts";
 import { contourOverlay, ctSlice, labelOverlay } from "../ct.ts";
 import { type GridFigure, imageGrid } from "../raster.ts";
 import { htmlTable, type TableFigure } from "../table.ts";
+import { settleOutputs } from "../show.ts";
 
 /** The test cases of `cfg`'s split of `dataRoot`. */
 export async function testSplit(
@@ -69,6 +70,7 @@ export async function cascadeOnCases(
   });
   const seconds = (performance.now() - t0) / 1000;
   log(`${written.length} predictions in ${opts.out}, ${seconds.toFixed(1)} s`);
+  await settleOutputs(); // the cell's last output (see show.ts)
   return written;
 }
 
