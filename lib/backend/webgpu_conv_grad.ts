@@ -4,13 +4,14 @@
  * of 16 to 48 channels at 256x256 px is 7k threads of 200k multiply-adds each, which leaves
  * a GPU nearly idle (on lavapipe this kernel took 70% of a training step's GPU time).
  *
- * At stride 1 the gradient of each tap (a, b) is one matrix product with a long inner
- * dimension, dW[a, b] = xs(a, b)^T dy over the n*oh*ow output pixels, where xs(a, b) is the
- * padded input shifted by the tap. tfjs runs such a product (small output, inner size over
- * 2000) with its split-K program, which spreads the inner sum over many workgroups. Other
- * strides keep the stock kernel. On an H200 this made the paper's liver step 15% faster, yet
- * the filter gradient is still 80% of that step's GPU time (0.64 s against PyTorch's whole
- * 23 ms step).
+ * At stride 1, dW is one matrix product [kh*kw*ci, n*oh*ow] x [n*oh*ow, co] whose left factor
+ * is the input read at each tap (zero in the padding), never materialised: one tiled shader
+ * over all taps reads x and dy once per 64 x 16 tile of dW and a chunk of pixels, a second
+ * sums the chunks in order (deterministic; one shader when there is one chunk). The first
+ * version ran one tfjs split-K product per tap (pad, 9 slices, 9 fills and products, concat:
+ * 20-30 dispatches a 3x3 convolution, 700-900 of a paper liver step); that made the liver
+ * step 15% faster on an H200 than the stock shader, yet the filter gradient stayed 80% of its
+ * GPU time (0.64 s against PyTorch's whole 23 ms step). Other strides keep the stock kernel.
  *
  * @example
  * ```ts
@@ -21,6 +22,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { filterGradGrid } from "./filter_grad_grid.ts";
+import { grid1d, runShader, type ShaderSpec } from "./webgpu_program.ts";
 
 type Info = tf.TensorInfo;
 
@@ -32,25 +34,105 @@ interface FilterGradAttrs {
   filterShape: [number, number, number, number];
 }
 
-function run(
-  name: string,
-  backend: tf.KernelBackend,
-  inputs: Record<string, Info> | Info[], // Concat takes a list
-  attrs: Record<string, unknown> = {},
-): Info {
-  const kernel = tf.getKernel(name, "webgpu");
-  if (kernel == null) throw new Error(`webgpu kernel '${name}' is not registered`);
-  const out = kernel.kernelFunc({
-    inputs: inputs as unknown as tf.NamedTensorInfoMap,
-    backend,
-    attrs: attrs as tf.NamedAttrMap,
-  });
-  return Array.isArray(out) ? out[0] : out;
-}
+/** Output tile of one workgroup: 64 filter rows (tap, input channel) x 16 output channels. */
+const TM = 64;
+const TN = 16;
+/** Pixels per shared-memory slab. */
+const TK = 32;
 
-function free(backend: tf.KernelBackend, ...infos: Info[]): void {
-  for (const info of infos) backend.disposeData(info.dataId);
-}
+/**
+ * dW as a matrix [kh*kw*ci, co] = sum over pixels k of xs(k)^T dy(k), where row r = (a, b, c)
+ * reads the input at tap (a, b) of pixel k (zero outside: the padding). Workgroup (i, j, s)
+ * sums its 64 x 16 tile over the s-th chunk of `kc` pixels into `part[s]`; 256 threads, each
+ * 4 rows of one column, from shared-memory slabs of 32 pixels.
+ */
+const PARTIAL: ShaderSpec = {
+  name: "FilterGradTiles",
+  outputs: ["part"],
+  inputs: ["x", "dy"],
+  uniforms: {
+    h: "i32",
+    w: "i32",
+    ci: "u32",
+    co: "u32",
+    kw: "u32",
+    oh: "u32",
+    ow: "u32",
+    top: "i32",
+    left: "i32",
+    rows: "u32",
+    pixels: "u32",
+    kc: "u32",
+  },
+  workgroupSize: 256,
+  prelude: `
+var<workgroup> As: array<f32, ${TK * TM}>;
+var<workgroup> Bs: array<f32, ${TK * TN}>;
+fn xAt(k: u32, r: u32, kEnd: u32) -> f32 {
+  if (k >= kEnd || r >= u.rows) { return 0.0; }
+  let c = r % u.ci;
+  let tap = r / u.ci;
+  let q = k / u.ow;
+  let iy = i32(q % u.oh) + i32(tap / u.kw) - u.top;
+  let ix = i32(k % u.ow) + i32(tap % u.kw) - u.left;
+  if (iy < 0 || iy >= u.h || ix < 0 || ix >= u.w) { return 0.0; }
+  let nb = i32(q / u.oh);
+  return x[u32(((nb * u.h + iy) * u.w + ix)) * u.ci + c];
+}`,
+  body: `
+  let t = lid.x;
+  let r0 = wid.x * ${TM}u;
+  let o0 = wid.y * ${TN}u;
+  let kStart = wid.z * u.kc;
+  let kEnd = min(kStart + u.kc, u.pixels);
+  let col = t % ${TN}u;
+  let rg = t / ${TN}u;
+  var acc = vec4<f32>(0.0);
+  for (var k0 = kStart; k0 < kEnd; k0 = k0 + ${TK}u) {
+    for (var j = 0u; j < ${(TK * TM) / 256}u; j = j + 1u) {
+      let e = t + 256u * j;
+      As[e] = xAt(k0 + e / ${TM}u, r0 + e % ${TM}u, kEnd);
+    }
+    for (var j = 0u; j < ${(TK * TN) / 256}u; j = j + 1u) {
+      let e = t + 256u * j;
+      let k = k0 + e / ${TN}u;
+      let o = o0 + e % ${TN}u;
+      var b = 0.0;
+      if (k < kEnd && o < u.co) { b = dy[k * u.co + o]; }
+      Bs[e] = b;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${TK}u; kk = kk + 1u) {
+      let a = kk * ${TM}u + rg * 4u;
+      acc = acc + vec4<f32>(As[a], As[a + 1u], As[a + 2u], As[a + 3u]) * Bs[kk * ${TN}u + col];
+    }
+    workgroupBarrier();
+  }
+  let o = o0 + col;
+  if (o >= u.co) { return; }
+  let base = wid.z * u.rows * u.co;
+  for (var i = 0u; i < 4u; i = i + 1u) {
+    let r = r0 + rg * 4u + i;
+    if (r < u.rows) { part[base + r * u.co + o] = acc[i]; }
+  }`,
+};
+
+/** dW[i] = sum over chunks s of part[s][i], in chunk order (deterministic, no atomics). */
+const REDUCE: ShaderSpec = {
+  name: "FilterGradSum",
+  outputs: ["dw"],
+  inputs: ["part"],
+  uniforms: { size: "u32", chunks: "u32", stride: "u32" },
+  body: `
+  let i = gid.x + gid.y * u.stride;
+  if (i >= u.size) { return; }
+  var s = 0.0;
+  for (var c = 0u; c < u.chunks; c = c + 1u) { s = s + part[c * u.size + i]; }
+  dw[i] = s;`,
+};
+
+/** Workgroups wanted per filter gradient: enough to fill a large GPU. */
+const TARGET_GROUPS = 2048;
 
 /** dW[kh,kw,ci,co] = sum over b,y,x of x[b, y+kh-pt, x+kw-pl, ci] * dy[b,y,x,co] (stride 1). */
 function filterGradStride1(
@@ -59,33 +141,33 @@ function filterGradStride1(
   dy: Info,
   info: tf.backend_util.Conv2DInfo,
 ): Info {
-  const { n, h, w, ci, co, kh, kw, oh, ow, top, left, hp, wp } = filterGradGrid(
-    x.shape,
-    dy.shape,
-    info,
+  const { n, h, w, ci, co, kh, kw, oh, ow, top, left } = filterGradGrid(x.shape, dy.shape, info);
+  const rows = kh * kw * ci;
+  const pixels = n * oh * ow;
+  const tiles: [number, number] = [Math.ceil(rows / TM), Math.ceil(co / TN)];
+  // Chunks of at least 8 slabs; as many as fill the GPU.
+  const wanted = Math.max(1, Math.ceil(TARGET_GROUPS / (tiles[0] * tiles[1])));
+  const chunks0 = Math.min(Math.ceil(pixels / (8 * TK)), wanted, 65535);
+  const kc = TK * Math.ceil(pixels / chunks0 / TK);
+  const chunks = Math.ceil(pixels / kc);
+  const shape = [kh, kw, ci, co];
+  const [part] = runShader(
+    backend,
+    PARTIAL,
+    [...tiles, chunks],
+    [chunks === 1 ? shape : [chunks, ...shape]],
+    [x, dy],
+    { h, w, ci, co, kw, oh, ow, top, left, rows, pixels, kc },
   );
-  const p = n * oh * ow;
-  const xp = run("PadV2", backend, { x }, {
-    paddings: [[0, 0], [top, hp - h - top], [left, wp - w - left], [0, 0]],
-    constantValue: 0,
+  if (chunks === 1) return part;
+  const size = rows * co;
+  const groups = grid1d(size);
+  const [dW] = runShader(backend, REDUCE, groups, [shape], [part], {
+    size,
+    chunks,
+    stride: groups[0] * 64,
   });
-  const dy2 = run("Reshape", backend, { x: dy }, { shape: [1, p, co] });
-  const taps: Info[] = [];
-  for (let a = 0; a < kh; a++) {
-    for (let b = 0; b < kw; b++) {
-      const xs = run("Slice", backend, { x: xp }, { begin: [0, a, b, 0], size: [n, oh, ow, ci] });
-      const xs2 = run("Reshape", backend, { x: xs }, { shape: [1, p, ci] });
-      taps.push(run("BatchMatMul", backend, { a: xs2, b: dy2 }, {
-        transposeA: true,
-        transposeB: false,
-      }));
-      free(backend, xs, xs2);
-    }
-  }
-  const stacked = taps.length === 1 ? taps[0] : run("Concat", backend, taps, { axis: 0 });
-  const dW = run("Reshape", backend, { x: stacked }, { shape: [kh, kw, ci, co] });
-  free(backend, xp, dy2, ...taps);
-  if (stacked !== taps[0]) free(backend, stacked);
+  backend.disposeData(part.dataId);
   return dW;
 }
 
@@ -97,7 +179,7 @@ export function useStockWebGPUFilterGrad(stock: boolean): void {
   useStock = stock;
 }
 
-/** Replace webgpu's `Conv2DBackpropFilter` by the split-K form above (idempotent). */
+/** Replace webgpu's `Conv2DBackpropFilter` by the tiled form above (idempotent). */
 export function registerWebGPUConvGrad(): void {
   if (registered) return;
   const stock = tf.getKernel("Conv2DBackpropFilter", "webgpu");

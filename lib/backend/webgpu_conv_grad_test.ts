@@ -13,12 +13,13 @@ const cases: { x: number[]; k: number[]; s: number; pad: Pad }[] = [
   { x: [2, 5, 6, 3], k: [2, 2, 3, 4], s: 1, pad: "same" }, // asymmetric padding
   { x: [1, 7, 6, 2], k: [5, 3, 2, 2], s: 1, pad: "valid" },
   { x: [3, 4, 5, 5], k: [1, 1, 5, 2], s: 1, pad: "valid" },
-  { x: [2, 40, 40, 3], k: [3, 3, 3, 5], s: 1, pad: "same" }, // 3200 pixels: split-K
+  { x: [2, 40, 40, 3], k: [3, 3, 3, 5], s: 1, pad: "same" }, // 3200 pixels: 13 chunks
+  { x: [1, 9, 11, 70], k: [3, 3, 70, 20], s: 1, pad: "same" }, // 630 rows, 20 columns: 10 x 2 tiles
   { x: [2, 7, 6, 3], k: [3, 3, 3, 2], s: 2, pad: "same" }, // stride 2: the stock kernel
 ];
 
 Deno.test({
-  name: "webgpu filter gradient as per-tap matrix products matches cpu, without leaks",
+  name: "webgpu filter gradient as tiled products over all taps matches cpu, without leaks",
   ignore: adapter == null,
   async fn() {
     await initBackend("webgpu");
