@@ -139,7 +139,13 @@ const experimentKeys: Record<string, Spec> = {
 };
 
 /** Cluster resources of one training run (`slurm` in a file or profile); not part of the config. */
-const slurmSpec = obj({ partition: str, time: str, gpus: int, cpus: int, mem: str }, {
+const slurmSpec = obj({
+  partition: str,
+  time: str,
+  gpus: intIn({ min: 0 }),
+  cpus: intIn({ min: 1 }),
+  mem: str,
+}, {
   optional: ["partition", "time", "gpus", "cpus", "mem"],
 });
 

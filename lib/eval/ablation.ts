@@ -46,6 +46,7 @@ export async function readAblationRun(dir: string): Promise<AblationRun> {
   const metricsPath = join(runDir, "metrics.jsonl");
   const lines = (await Deno.readTextFile(metricsPath)).split("\n").filter((l) => l.trim());
   let best: EpochMetrics | undefined;
+  const validationDice: number[] = [];
   lines.forEach((l, i) => {
     let m: EpochMetrics;
     try {
@@ -54,6 +55,7 @@ export async function readAblationRun(dir: string): Promise<AblationRun> {
       throw new Error(`${metricsPath}:${i + 1}: not JSON`);
     }
     if (typeof m.valDice !== "number") throw new Error(`${metricsPath}:${i + 1}: no valDice`);
+    validationDice.push(m.valDice);
     if (!best || m.valDice > best.valDice) best = m;
   });
   if (!best) throw new Error(`${metricsPath}: no epoch recorded`);
@@ -63,5 +65,6 @@ export async function readAblationRun(dir: string): Promise<AblationRun> {
     name: `${config.name}/${runDir.split(/[\\/]/).at(-1)}`,
     bestValidationDice: best.valDice,
     bestEpoch: best.epoch,
+    validationDice,
   };
 }

@@ -28,6 +28,7 @@ Deno.test("readAblationRun picks the best valDice of the latest run", async () =
       name: "ablation-relu/20260102-000000",
       bestValidationDice: 0.8,
       bestEpoch: 2,
+      validationDice: [0.5, 0.8, 0.7],
     });
     await assert.rejects(readAblationRun(join(dir, "nothing")), /cannot read run folder/);
   } finally {

@@ -103,6 +103,8 @@ export interface AblationRun {
   /** Best validation Dice over epochs, and the epoch. */
   bestValidationDice: number;
   bestEpoch: number;
+  /** Validation Dice of each epoch, first to last. */
+  validationDice?: number[];
   /** Optional test-set liver Dice per case from an evaluation of the run. */
   testDicePerCase?: number;
 }

@@ -29,13 +29,17 @@ export interface TrainJob {
   backend?: BackendName;
 }
 
-export interface TrainJobsOptions {
+export interface TrainJobsOptions<J extends { name: string } = TrainJob> {
   /** Processes at once (default 2). */
   concurrency?: number;
   /** Receives each output line of each process, prefixed with the job's name. */
   log?: (line: string) => void;
+  /** Receives each output line of a job's process as it is (e.g. for a log file per job). */
+  onLine?: (job: J, line: string) => void;
+  /** Called when a job's process starts. */
+  onStart?: (job: J) => void;
   /** Called when a job's process has finished successfully. */
-  onDone?: (job: TrainJob) => Promise<void>;
+  onDone?: (job: J) => Promise<void>;
 }
 
 const TRAIN_CLI = new URL("../../cli/train.ts", import.meta.url).pathname;
@@ -43,33 +47,17 @@ const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 
 /** Run `jobs`, `concurrency` at a time; throws naming every job that failed. */
 export async function runTrainJobs(jobs: TrainJob[], opts: TrainJobsOptions = {}): Promise<void> {
-  const concurrency = Math.max(1, opts.concurrency ?? 2);
-  const log = opts.log ?? ((line: string) => console.error(line));
-  // Side by side, each process gets one wasm thread; alone, it may use the machine.
-  const threads = jobs.length > 1 && concurrency > 1 ? "1" : undefined;
-  const failures: string[] = [];
-  const queue = [...jobs];
-  const worker = async () => {
-    for (let job = queue.shift(); job; job = queue.shift()) {
-      const error = await runOne(job, threads, log);
-      if (error) failures.push(`${job.name}: ${error}`);
-      else await opts.onDone?.(job);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
-  if (failures.length) throw new Error(`training failed:\n  ${failures.join("\n  ")}`);
+  const failures = await runDenoJobs(jobs, trainArgs, opts);
+  if (failures.length) {
+    throw new Error(
+      `training failed:\n  ${failures.map((f) => `${f.job.name}: ${f.error}`).join("\n  ")}`,
+    );
+  }
 }
 
-async function runOne(
-  job: TrainJob,
-  threads: string | undefined,
-  log: (line: string) => void,
-): Promise<string | null> {
-  const args = [
-    "run",
-    "-A",
-    "--config",
-    CONFIG,
+/** `deno task train` arguments of a job. */
+function trainArgs(job: TrainJob): string[] {
+  return [
     TRAIN_CLI,
     resolve(job.experiment),
     "--profile",
@@ -81,6 +69,44 @@ async function runOne(
     ...(job.resume ? ["--resume"] : []),
     ...(job.backend ? ["--backend", job.backend] : []),
   ];
+}
+
+/**
+ * Run one `deno run -A --config deno.json ...argsOf(job)` process per job, `concurrency` at a
+ * time; resolves with the jobs whose process failed and why (the exit status and last line).
+ */
+export async function runDenoJobs<J extends { name: string }>(
+  jobs: J[],
+  argsOf: (job: J) => string[],
+  opts: TrainJobsOptions<J> = {},
+): Promise<{ job: J; error: string }[]> {
+  const concurrency = Math.max(1, opts.concurrency ?? 2);
+  const log = opts.log ?? ((line: string) => console.error(line));
+  // Side by side, each process gets one wasm thread; alone, it may use the machine.
+  const threads = jobs.length > 1 && concurrency > 1 ? "1" : undefined;
+  const failures: { job: J; error: string }[] = [];
+  const queue = [...jobs];
+  const worker = async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      opts.onStart?.(job);
+      const error = await runOne(argsOf(job), threads, (line) => {
+        opts.onLine?.(job, line);
+        log(`[${job.name}] ${line}`);
+      });
+      if (error) failures.push({ job, error });
+      else await opts.onDone?.(job);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
+  return failures;
+}
+
+async function runOne(
+  script: string[],
+  threads: string | undefined,
+  log: (line: string) => void,
+): Promise<string | null> {
+  const args = ["run", "-A", "--config", CONFIG, ...script];
   const env: Record<string, string> = threads ? { WASM_THREADS: threads } : {};
   const child = new Deno.Command(Deno.execPath(), {
     args,
@@ -98,11 +124,11 @@ async function runOne(
       for (const line of lines) {
         if (line.trim()) {
           last = line;
-          log(`[${job.name}] ${line}`);
+          log(line);
         }
       }
     }
-    if (pending.trim()) log(`[${job.name}] ${(last = pending)}`);
+    if (pending.trim()) log(last = pending);
   };
   const [status] = await Promise.all([child.status, relay(child.stdout), relay(child.stderr)]);
   return status.success ? null : `exit ${status.code}: ${last}`;
