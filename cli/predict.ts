@@ -11,7 +11,7 @@ import type { BackendName } from "../lib/config/experiment.ts";
 import { predictCases } from "../lib/eval/predict_cases.ts";
 import { describeBackend, initBackend } from "../lib/backend/select.ts";
 import type { CascadeModel } from "../lib/eval/cascade.ts";
-import { loadRun } from "../lib/train/loop.ts";
+import { loadRunModel } from "../lib/train/loop.ts";
 import {
   BACKEND_FLAG,
   type CliArgs,
@@ -68,7 +68,9 @@ async function main({ flags: values }: CliArgs<typeof CLI>): Promise<void> {
   const backend = await initBackend((values.backend ?? "auto") as BackendName);
   console.error(`backend: ${describeBackend(backend)}`);
   const runs: CascadeModel[] = [];
-  for (const dir of values.run) runs.push(await loadRun(dir, values.checkpoint as "best" | "last"));
+  for (const dir of values.run) {
+    runs.push(await loadRunModel(dir, values.checkpoint as "best" | "last"));
+  }
   const liver = runs.find((r) => r.config.task === "liver");
   const tumor = runs.find((r) => r.config.task === "tumor");
   if (!liver || !tumor) {

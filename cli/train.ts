@@ -5,13 +5,13 @@
  * Trains one experiment into `results/runs/<name>/<run-id>/`. The profile
  * defaults to `cpu` (this machine); `paper` is the paper's exact settings.
  * `--resume` continues the run `--run-id` (default: the newest run of the
- * experiment) from its last checkpoint; `--epochs` may extend it.
+ * experiment that has a checkpoint) from its last checkpoint; `--epochs` may extend it.
  * @module
  */
 import { join } from "node:path";
 import type { BackendName, ProfileName } from "../lib/config/experiment.ts";
 import { loadExperiment, type Patch } from "../lib/config/load.ts";
-import { NonFiniteLossError, trainExperiment } from "../lib/train/loop.ts";
+import { newestResumableRun, NonFiniteLossError, trainExperiment } from "../lib/train/loop.ts";
 import { BACKEND_FLAG, defineCli, PROFILE_FLAG, runCli, UsageError } from "../lib/util/cli_args.ts";
 
 const CLI = defineCli({
@@ -38,17 +38,6 @@ const CLI = defineCli({
   },
 });
 
-async function newestRun(dir: string): Promise<string> {
-  const ids: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) if (e.isDirectory) ids.push(e.name);
-  } catch {
-    // no runs yet
-  }
-  if (ids.length === 0) throw new Error(`${dir}: no run to resume`);
-  return ids.sort().at(-1)!;
-}
-
 if (import.meta.main) {
   await runCli(CLI, async ({ flags, positionals }) => {
     if (flags["run-id"] && flags["run-dir"]) {
@@ -61,13 +50,15 @@ if (import.meta.main) {
       profile: flags.profile as ProfileName,
       overrides,
     });
-    const runs = join("results", "runs", cfg.name);
-    const runId = flags["run-id"] ??
-      (flags.resume && !flags["run-dir"] ? await newestRun(runs) : undefined);
+    // A plain --resume continues the newest run that has a checkpoint.
+    const runDir = flags["run-dir"] ??
+      (flags.resume && !flags["run-id"]
+        ? await newestResumableRun(join("results", "runs", cfg.name))
+        : undefined);
     try {
       const result = await trainExperiment(cfg, {
-        runId,
-        runDir: flags["run-dir"],
+        runId: flags["run-id"],
+        runDir,
         resume: flags.resume,
         backend: flags.backend as BackendName | undefined,
         quiet: flags.quiet,

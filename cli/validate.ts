@@ -13,7 +13,7 @@ import type { BackendName } from "../lib/config/experiment.ts";
 import { describeBackend, initBackend } from "../lib/backend/select.ts";
 import { indexDataset, splitCases } from "../lib/data/dataset.ts";
 import { selectedSliceDice } from "../lib/eval/selected_slice_dice.ts";
-import { loadRun } from "../lib/train/loop.ts";
+import { loadRunModel } from "../lib/train/loop.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
 import { BACKEND_FLAG, type CliArgs, defineCli, runCli, UsageError } from "../lib/util/cli_args.ts";
 import { createProgress, type Progress } from "../lib/util/progress.ts";
@@ -50,7 +50,7 @@ async function main({ flags: values }: CliArgs<typeof CLI>): Promise<void> {
   const checkpoint = values.checkpoint as "best" | "last";
   const backend = await initBackend((values.backend ?? "auto") as BackendName);
   console.error(`backend: ${describeBackend(backend)}`);
-  const run = await loadRun(values.run, checkpoint);
+  const run = await loadRunModel(values.run, checkpoint);
   const root = values.data ?? run.config.data.root;
   const cases =
     splitCases(await indexDataset(root, { requireSegmentation: true }), run.config.data.split)[set];

@@ -384,9 +384,26 @@ export async function loadExperiment(
     if (err) throw new Error(`overrides: ${err}`);
     cfg = merge(cfg, opts.overrides, fileSpec);
   }
+  return checkResolvedConfig({ ...cfg, profile }, label);
+}
+
+/**
+ * Check a resolved config, e.g. a run's `config.json` read back: the schema, the ranges and
+ * the cross-section rules of {@linkcode loadExperiment}; an error names `label` and the key.
+ * @example
+ * checkResolvedConfig(JSON.parse(text), "results/runs/liver/x/config.json");
+ */
+export function checkResolvedConfig(value: unknown, label: string): ExperimentConfig {
+  if (!isObject(value)) throw new Error(`${label}: must be an object, got ${describe(value)}`);
+  const { profile, ...cfg } = value;
+  if (!["smoke", "cpu", "paper"].includes(profile as string)) {
+    throw new Error(
+      `${label}: profile must be one of smoke, cpu, paper, got ${JSON.stringify(profile)}`,
+    );
+  }
   const err = check(cfg, resolvedSpec, "", false);
   if (err) throw new Error(`${label}: ${err}`);
-  const resolved = { ...cfg, profile } as unknown as ExperimentConfig;
+  const resolved = value as unknown as ExperimentConfig;
   const cross = crossCheck(resolved);
   if (cross) throw new Error(`${label}: ${cross}`);
   return resolved;

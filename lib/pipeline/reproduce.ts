@@ -21,7 +21,8 @@ import {
   writeSyntheticSet,
 } from "../data/synthetic.ts";
 import { indexDataset, splitCases } from "../data/dataset.ts";
-import { loadRun } from "../train/loop.ts";
+import { checkpointDir } from "../train/checkpoint.ts";
+import { loadRunModel } from "../train/loop.ts";
 import { describeBackend, initBackend } from "../backend/select.ts";
 import { predictCases } from "../eval/predict_cases.ts";
 import { evaluateFolders, parseEvaluationJson, writeEvaluation } from "../eval/evaluate.ts";
@@ -29,7 +30,6 @@ import { readAblationRun } from "../eval/ablation.ts";
 import { ablationTable, tableV, tableVI, writeTables } from "../eval/tables.ts";
 import { runNotebooks } from "../notebook/batch.ts";
 import { createProgress } from "../util/progress.ts";
-import { exists } from "../util/fs.ts";
 import { digestOf, runStage, type StageOutcome, stageStatus, stampStage } from "./stage.ts";
 import { runTrainJobs, type TrainJob } from "./train_jobs.ts";
 
@@ -144,7 +144,8 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
       log(`   ${name}: up to date (${runDir})`);
       continue;
     }
-    const resume = await exists(join(runDir, "checkpoints", "last"));
+    // A kill between a checkpoint's renames leaves only last.old: that run resumes too.
+    const resume = (await checkpointDir(join(runDir, "checkpoints", "last"))) !== null;
     log(`   ${name}: ${resume ? "resuming" : "training"} ${runDir}`);
     jobs.push({
       name,
@@ -179,8 +180,8 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
       await Deno.remove(predDir, { recursive: true }).catch(() => {});
       const backend = await initBackend(opts.backend ?? configs.liver.train.backend);
       log(`   backend ${describeBackend(backend)}`);
-      const liver = await loadRun(runs.liver);
-      const tumor = await loadRun(runs.tumor);
+      const liver = await loadRunModel(runs.liver);
+      const tumor = await loadRunModel(runs.tumor);
       const bar = createProgress({ total: testIds.length, label: "cascade" });
       try {
         await predictCases({

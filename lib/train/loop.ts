@@ -38,7 +38,15 @@ import { setDropoutStep } from "../models/step_dropout.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../util/atomic.ts";
 import { createProgress, type Progress } from "../util/progress.ts";
 import { type Adam, createAdam } from "./adam.ts";
-import { checkpointDir, loadModelFiles, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import {
+  checkpointDir,
+  loadModelFiles,
+  readCheckpoint,
+  recoverCheckpoint,
+  writeCheckpoint,
+} from "./checkpoint.ts";
+import { checkResolvedConfig } from "../config/load.ts";
+import { claimRunDir, type RunClaim } from "./run_dir.ts";
 import { describeBackend, initBackend } from "../backend/select.ts";
 import { type CaseEntry, indexDataset, splitCases } from "../data/dataset.ts";
 import { type Batch, createSampler, type SamplerOptions } from "../data/sampler.ts";
@@ -127,15 +135,48 @@ function resumableConfig(cfg: ExperimentConfig): string {
   return JSON.stringify({ ...cfg, train: { ...cfg.train, epochs: 0, backend: "auto" } });
 }
 
+/** The lines of `metrics.jsonl` (none when it is missing); a damaged line is an error naming it. */
 async function readMetrics(path: string): Promise<EpochMetrics[]> {
   let text = "";
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
+    throw new Error(`${path}: cannot read (${(err as Error).message})`);
   }
-  return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as EpochMetrics);
+  return text.split("\n").flatMap((line, i) => {
+    if (!line.trim()) return [];
+    let m: EpochMetrics;
+    try {
+      m = JSON.parse(line);
+    } catch (err) {
+      throw new Error(`${path}: line ${i + 1} is not valid JSON (${(err as Error).message})`);
+    }
+    if (!m || typeof m !== "object" || !Number.isInteger(m.epoch)) {
+      throw new Error(`${path}: line ${i + 1} is not an epoch's metrics (no integer "epoch")`);
+    }
+    return [m];
+  });
+}
+
+/** A run's `config.json`, checked like an experiment file; errors name the file. */
+async function readRunConfig(configPath: string): Promise<ExperimentConfig> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(configPath);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new Error(`${configPath}: missing (not a run folder?)`);
+    }
+    throw new Error(`${configPath}: cannot read (${(err as Error).message})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${configPath}: not valid JSON (${(err as Error).message})`);
+  }
+  return checkResolvedConfig(value, configPath);
 }
 
 /** Preprocessed data that may stay resident: all cases below it, else the sampler's pool. */
@@ -203,12 +244,43 @@ export async function trainExperiment(
   cfg: ExperimentConfig,
   opts: TrainOptions = {},
 ): Promise<RunResult> {
-  const runDir = opts.runDir ?? join("results", "runs", cfg.name, opts.runId ?? runIdNow());
+  const info = await initBackend(opts.backend ?? cfg.train.backend);
+  const sources = opts.sources ?? await openSources(cfg);
+  let claim: RunClaim;
+  try {
+    // Claimed (created, locked) only once the data opened, so a bad start leaves no folder.
+    claim = await claimRunDir(
+      opts.runDir ?? join("results", "runs", cfg.name, opts.runId ?? runIdNow()),
+      { resume: opts.resume ?? false, numbered: !opts.runDir && !opts.runId },
+    );
+  } catch (err) {
+    if (!opts.sources) {
+      sources.train.dispose?.();
+      sources.validation.dispose?.();
+    }
+    throw err;
+  }
+  try {
+    return await trainInto(claim.runDir, cfg, opts, info, sources);
+  } catch (err) {
+    await claim.failed();
+    throw err;
+  } finally {
+    await claim.release();
+  }
+}
+
+async function trainInto(
+  runDir: string,
+  cfg: ExperimentConfig,
+  opts: TrainOptions,
+  info: Awaited<ReturnType<typeof initBackend>>,
+  sources: BatchSources,
+): Promise<RunResult> {
   const configPath = join(runDir, "config.json");
   const metricsPath = join(runDir, "metrics.jsonl");
   const lastDir = join(runDir, "checkpoints", "last");
   const bestDir = join(runDir, "checkpoints", "best");
-  const info = await initBackend(opts.backend ?? cfg.train.backend);
   const backend = describeBackend(info);
   const log = (line: string) => {
     if (!opts.quiet) console.error(line);
@@ -221,24 +293,23 @@ export async function trainExperiment(
   let step = 0;
   let bestValDice = -Infinity;
   let bestEpoch = 0;
-  const sources = opts.sources ?? await openSources(cfg);
   const validationStart = sources.validation.state();
+  // Under the run's lock: put back a checkpoint a kill left half-replaced.
+  await recoverCheckpoint(lastDir);
+  await recoverCheckpoint(bestDir);
 
   if (opts.resume) {
-    let saved: ExperimentConfig;
-    try {
-      saved = JSON.parse(await Deno.readTextFile(configPath));
-    } catch (err) {
-      throw new Error(`${configPath}: cannot resume (${(err as Error).message})`);
-    }
+    const saved = await readRunConfig(configPath);
     if (resumableConfig(saved) !== resumableConfig(cfg)) {
       throw new Error(
         `${configPath}: the run was made with another config (only train.epochs and the backend may change on resume)`,
       );
     }
-    if (!(await checkpointDir(lastDir))) {
-      throw new Error(`${lastDir}: no checkpoint to resume from`);
-    }
+  }
+  // Killed before its first checkpoint, a run has nothing to lose: resuming starts it over.
+  const resumeFrom = opts.resume ? await checkpointDir(lastDir) : null;
+  if (opts.resume && !resumeFrom) log(`${runDir}: no checkpoint yet, starting from epoch 0`);
+  if (resumeFrom) {
     const ck = await readCheckpoint(lastDir);
     model = ck.model;
     adam = createAdam(
@@ -258,7 +329,7 @@ export async function trainExperiment(
     await writeJsonAtomic(configPath, cfg);
     log(`resuming ${runDir} after epoch ${startEpoch} (step ${step})`);
   } else {
-    if (await checkpointDir(lastDir)) {
+    if (!opts.resume && await checkpointDir(lastDir)) {
       throw new Error(`${runDir}: already holds a run; pass resume or choose another run id`);
     }
     await writeJsonAtomic(configPath, cfg);
@@ -282,6 +353,7 @@ export async function trainExperiment(
 
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const { batchSize, microBatch, trainIterations, validationIterations } = cfg.train;
+  const ownSources = !opts.sources;
 
   try {
     for (let epoch = startEpoch + 1; epoch <= cfg.train.epochs; epoch++) {
@@ -317,7 +389,11 @@ export async function trainExperiment(
             tf.dispose(acc);
             throw new NonFiniteLossError(
               `${cfg.name}: loss is ${lossValue} at epoch ${epoch}, iteration ${it} (step ${step}); ` +
-                `stopping. The last good checkpoint is ${lastDir} (epoch ${epoch - 1}).`,
+                `stopping. ${
+                  epoch > 1
+                    ? `The last good checkpoint is ${lastDir} (epoch ${epoch - 1}).`
+                    : "No checkpoint was written."
+                }`,
             );
           }
           batchLoss += lossValue * share;
@@ -432,7 +508,7 @@ export async function trainExperiment(
   } finally {
     adam.dispose();
     model.dispose();
-    if (!opts.sources) {
+    if (ownSources) {
       sources.train.dispose?.();
       sources.validation.dispose?.();
     }
@@ -469,28 +545,60 @@ function diceCountsTensor(labels: tf.Tensor4D, probs: tf.Tensor4D): tf.Tensor1D 
 }
 
 /**
+ * A run's config and the model of its `best` or `last` checkpoint, every file checked
+ * (see `checkpoint.ts`); reads nothing else of the run.
+ *
+ * @example
+ * ```ts
+ * const { config, model } = await loadRunModel("results/runs/liver/20261126-203000");
+ * ```
+ */
+export async function loadRunModel(
+  runDir: string,
+  which: "best" | "last" = "best",
+): Promise<{ config: ExperimentConfig; model: tf.LayersModel }> {
+  const config = await readRunConfig(join(runDir, "config.json"));
+  const dir = await checkpointDir(join(runDir, "checkpoints", which));
+  if (!dir) throw new Error(`${runDir}: no "${which}" checkpoint`);
+  return { config, model: await loadModelFiles(dir) };
+}
+
+/**
  * Load a finished (or running) run: its config, a model from the `best` or
  * `last` checkpoint, and its metrics.
  *
  * @example
  * ```ts
- * const { config, model } = await loadRun("results/runs/liver/20261126-203000");
+ * const { config, model, metrics } = await loadRun("results/runs/liver/20261126-203000");
  * ```
  */
 export async function loadRun(
   runDir: string,
   which: "best" | "last" = "best",
 ): Promise<{ config: ExperimentConfig; model: tf.LayersModel; metrics: EpochMetrics[] }> {
-  const configPath = join(runDir, "config.json");
-  let config: ExperimentConfig;
-  try {
-    config = JSON.parse(await Deno.readTextFile(configPath));
-  } catch (err) {
-    throw new Error(`${configPath}: cannot read run config (${(err as Error).message})`);
-  }
-  const dir = await checkpointDir(join(runDir, "checkpoints", which));
-  if (!dir) throw new Error(`${runDir}: no "${which}" checkpoint`);
-  const model = await loadModelFiles(dir);
   const metrics = await readMetrics(join(runDir, "metrics.jsonl"));
-  return { config, model, metrics };
+  return { ...(await loadRunModel(runDir, which)), metrics };
+}
+
+/**
+ * The newest run in `runsDir` (folder names sort by time) that has a checkpoint to resume
+ * from; runs that never reached one are passed over.
+ *
+ * @example
+ * ```ts
+ * const runDir = await newestResumableRun("results/runs/liver");
+ * ```
+ */
+export async function newestResumableRun(runsDir: string): Promise<string> {
+  const ids: string[] = [];
+  try {
+    for await (const e of Deno.readDir(runsDir)) if (e.isDirectory) ids.push(e.name);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  for (const id of ids.sort().reverse()) {
+    const dir = join(runsDir, id);
+    if (await checkpointDir(join(dir, "checkpoints", "last"))) return dir;
+  }
+  throw new Error(`${runsDir}: no run with a checkpoint to resume`);
 }
