@@ -12,7 +12,8 @@
  * (pooled over the epoch's validation batches) improves.
  *
  * Run folder `results/runs/<experiment>/<run-id>/`: `config.json` (resolved),
- * `metrics.jsonl`, `checkpoints/{last,best}/` (see `checkpoint.ts`).
+ * `metrics.jsonl` and the same curves for TensorBoard (`events.out.tfevents.*`,
+ * see `tfevents.ts`), `checkpoints/{last,best}/` (see `checkpoint.ts`).
  *
  * Exact resume: weights, BN statistics, Adam moments, the training sampler's PRNG state
  * and the dropout step are all in the checkpoint, so `resume` reaches the same
@@ -51,6 +52,7 @@ import { describeBackend, initBackend } from "../backend/select.ts";
 import { type CaseEntry, indexDataset, splitCases } from "../data/dataset.ts";
 import { type Batch, createSampler, type SamplerOptions } from "../data/sampler.ts";
 import { combinedLoss, diceFromCounts, TARGET_CLASS } from "./losses.ts";
+import { writeTfEvents } from "./tfevents.ts";
 
 export type { Batch };
 
@@ -495,6 +497,7 @@ async function trainInto(
       };
       if (isBest) await writeCheckpoint(bestDir, model, adam, state);
       await writeTextAtomic(metricsPath, metrics.map((x) => JSON.stringify(x) + "\n").join(""));
+      await writeTfEvents(runDir, metrics);
       await writeCheckpoint(lastDir, model, adam, state);
       log(
         `epoch ${epoch}/${cfg.train.epochs} train loss ${trainLoss.toFixed(4)} dice ${

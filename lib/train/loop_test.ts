@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { ExperimentConfig } from "../config/experiment.ts";
 import { loadExperiment } from "../config/load.ts";
 import { writeSyntheticSet } from "../data/synthetic.ts";
+import { tfEventsBytes, tfEventsName } from "./tfevents.ts";
 import {
   type Batch,
   type BatchSource,
@@ -180,6 +181,8 @@ Deno.test("no tensor leaks across training steps and after the run", async () =>
     assert.match(m.backend, /^cpu/);
     assert.ok(Number.isFinite(m.trainLoss) && m.valDice >= 0 && m.valDice <= 1);
     assert.equal(metrics.filter((x) => x.isBest).at(-1)!.epoch, result.bestEpoch);
+    // The same curves for TensorBoard, rewritten after each epoch.
+    assert.deepEqual(await Deno.readFile(join(tmp, tfEventsName(metrics))), tfEventsBytes(metrics));
     tf.tidy(() => {
       const y = model.predict(tf.zeros([1, 16, 16, 1])) as tf.Tensor;
       assert.deepEqual(y.shape, [1, 32, 32, 2]);
