@@ -66,7 +66,7 @@ async function main({ flags: values, positionals }: CliArgs<typeof CLI>): Promis
   }));
   // The notebooks get their data themselves; done here first, a first use shows its
   // progress on the terminal and a mistyped dataRoot fails before any kernel starts.
-  if (!positionals.every((n) => n.startsWith("_"))) {
+  if (positionals.length === 0 || positionals.some((n) => !n.startsWith("_"))) {
     const dataRoot = parameters.dataRoot;
     await ensureDataRoot(
       dataRoot === undefined ? DEFAULT_DATA_DIR : resolve("notebooks", String(dataRoot)),

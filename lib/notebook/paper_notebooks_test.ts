@@ -3,7 +3,7 @@
  * the `smoke` profile on a tiny synthetic set in a temp dir, through the same
  * runner as `deno task notebooks`, with training on (seconds per run). Fails on
  * any cell error and checks that the figures and tables are there: PNG images,
- * charts as inline SVG with drawn marks (in the notebook and in the HTML
+ * charts as SVG images with drawn marks (in the notebook and in the HTML
  * report), the paper's tables, and the files the notebooks write.
  */
 import assert from "node:assert/strict";
@@ -14,6 +14,7 @@ import { writeSyntheticSet } from "../data/synthetic.ts";
 import { NotebookFailure, runNotebooks } from "./batch.ts";
 import { nbconvertAvailable } from "./html.ts";
 import { type CodeCell, type Notebook, readNotebook } from "./nbformat.ts";
+import { countInSvgImages } from "../viz/testing.ts";
 
 const NOTEBOOKS = fileURLToPath(new URL("../../notebooks", import.meta.url));
 
@@ -34,21 +35,22 @@ const html = (nb: Notebook) => outputs(nb).filter(([k]) => k === "text/html").ma
 const pngCount = (nb: Notebook) =>
   outputs(nb).filter(([k]) => k === "image/png").length +
   html(nb).reduce((n, h) => n + (h.match(/<img src="data:image\/png;base64,/g)?.length ?? 0), 0);
-/** Charts: inline SVGs with at least one drawn mark of `kind` (dot, line, bar). */
+/** Charts: SVGs with at least one drawn mark of `kind` (dot, line, bar). */
 const chartsWith = (nb: Notebook, kind: string) =>
-  html(nb).filter((h) => h.includes("<svg") && new RegExp(`aria-label="${kind}"`).test(h));
+  outputs(nb).filter(([k, v]) => k === "image/svg+xml" && v.includes(`aria-label="${kind}"`))
+    .map(([, v]) => v);
 const tables = (nb: Notebook) => html(nb).filter((h) => h.startsWith("<table>"));
 const streams = (nb: Notebook) =>
   nb.cells.filter((c): c is CodeCell => c.cell_type === "code").flatMap((c) => c.outputs)
     .map((o) => (o.output_type === "stream" ? o.text : "")).join("");
 
-/** Count SVG marks in an HTML report, the way a browser would find them. */
+/** Count the marks of the charts (SVG images) in an HTML report, as a browser would draw them. */
 function reportMarks(path: string): Promise<{ dots: number; bars: number; images: number }> {
   return Deno.readTextFile(path).then((text) => {
     const { document } = parseHTML(text);
     return {
-      dots: document.querySelectorAll('svg g[aria-label="dot"] circle').length,
-      bars: document.querySelectorAll('svg g[aria-label="bar"] rect').length,
+      dots: countInSvgImages(document, 'svg g[aria-label="dot"] circle'),
+      bars: countInSvgImages(document, 'svg g[aria-label="bar"] rect'),
       images: document.querySelectorAll('img[src^="data:image/png"]').length,
     };
   });

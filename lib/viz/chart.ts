@@ -1,7 +1,12 @@
 /**
  * Observable Plot charts rendered headless (linkedom's DOM stands in for the
- * browser's `document`) to SVG strings that display inline in the Deno Jupyter
- * kernel (as `text/html`) and save as `.svg` or `.html` files.
+ * browser's `document`) to SVG strings that display in the Deno Jupyter kernel
+ * and save as `.svg` or `.html` files.
+ *
+ * A chart's display bundle holds `text/html` as an `<img>` of the SVG (a data URI)
+ * and the bare `image/svg+xml` beside it: Jupyter's sanitiser strips inline
+ * `<svg>` from unsigned notebooks (Notebook, GitHub) but keeps an `<img>`, and
+ * nbconvert blanks bare `image/svg+xml` but shows the `<img>`.
  *
  * Titles and colour legends are drawn inside the SVG (Plot would wrap them in an
  * HTML `<figure>`), so a saved `.svg` is the whole chart.
@@ -17,7 +22,14 @@
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
 import { writeTextAtomic } from "../util/atomic.ts";
-import { type Displayable, escapeHtml, extensionOf, JUPYTER_DISPLAY } from "./display.ts";
+import {
+  type Displayable,
+  escapeHtml,
+  extensionOf,
+  JUPYTER_DISPLAY,
+  type MimeBundle,
+  toBase64,
+} from "./display.ts";
 
 /** A rendered chart. */
 export interface ChartFigure extends Displayable {
@@ -38,9 +50,26 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 const LEGEND_ROW = 18;
 const TITLE_HEIGHT = 24;
 
+/**
+ * A chart's MIME bundle: an `<img>` of the standalone SVG for HTML viewers, the
+ * SVG itself, and a text line.
+ */
+export function chartBundle(svg: string, width: number, height: number): MimeBundle {
+  const uri = `data:image/svg+xml;base64,${toBase64(new TextEncoder().encode(svg))}`;
+  const text = `Chart ${width}x${height}`;
+  return {
+    "text/html": `<img src="${uri}" width="${width}" height="${height}" ` +
+      `style="max-width:100%;height:auto" alt="${text}">`,
+    "image/svg+xml": svg,
+    "text/plain": text,
+  };
+}
+
 /** Wrap finished SVG markup (an `<svg>` element) as a chart figure. */
 export function chartFigure(svg: string, width: number, height: number): ChartFigure {
-  const toSVG = () => svg.includes("xmlns=") ? svg : svg.replace(/^<svg/, `<svg xmlns="${SVG_NS}"`);
+  // The root element needs the namespace when the SVG stands alone (a file, an <img>).
+  const toSVG = () =>
+    /^<svg[^>]*\sxmlns=/.test(svg) ? svg : svg.replace(/^<svg/, `<svg xmlns="${SVG_NS}"`);
   return {
     width,
     height,
@@ -52,7 +81,7 @@ export function chartFigure(svg: string, width: number, height: number): ChartFi
       if (ext === "html") return await writeTextAtomic(path, `<!doctype html>\n${svg}\n`);
       throw new Error(`cannot save a chart as "${path}": use .svg or .html`);
     },
-    [JUPYTER_DISPLAY]: () => ({ "text/html": svg, "text/plain": `Chart ${width}x${height}` }),
+    [JUPYTER_DISPLAY]: () => chartBundle(toSVG(), width, height),
   };
 }
 

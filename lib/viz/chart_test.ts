@@ -12,13 +12,24 @@ function select(markup: string, selector: string): Element[] {
   return [...document.querySelectorAll(selector)];
 }
 
-Deno.test("plotChart renders marks, not just axes, and displays as text/html", () => {
+Deno.test("plotChart renders marks, not just axes; displays as an <img> of the SVG and the SVG", () => {
   const chart = plotChart({ marks: [Plot.lineY([1, 3, 2]), Plot.dot([[0, 1], [1, 3]])] });
-  const html = chart[JUPYTER_DISPLAY]()["text/html"];
-  assert.ok(html.startsWith("<svg"));
-  assert.equal(select(html, 'g[aria-label="line"] path').length, 1);
-  assert.equal(select(html, 'g[aria-label="dot"] circle').length, 2);
-  assert.ok(chart.toSVG().startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
+  const bundle = chart[JUPYTER_DISPLAY]();
+  const svg = bundle["image/svg+xml"];
+  assert.equal(svg, chart.toSVG());
+  assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
+  assert.equal(select(svg, 'g[aria-label="line"] path').length, 1);
+  assert.equal(select(svg, 'g[aria-label="dot"] circle').length, 2);
+  // The HTML is an <img> (kept by Jupyter's sanitiser) whose data URI is that SVG.
+  const [img] = select(bundle["text/html"], "img");
+  const src = img.getAttribute("src")!;
+  assert.ok(src.startsWith("data:image/svg+xml;base64,"));
+  const decoded = new TextDecoder().decode(
+    Uint8Array.from(atob(src.slice(src.indexOf(",") + 1)), (c) => c.charCodeAt(0)),
+  );
+  assert.equal(decoded, svg);
+  assert.equal(img.getAttribute("width"), String(chart.width));
+  assert.ok(!bundle["text/html"].includes("<svg"));
 });
 
 Deno.test("plotChart draws title and ordinal legend inside the SVG", () => {

@@ -110,7 +110,7 @@ Deno.test("trainingMonitor throttles step updates and redraws the curves after e
   const charts = calls.filter((c) => c.options?.display_id === chart);
   assert.deepEqual(charts.map((c) => c.options?.update ?? false), [false, true]);
   // The last chart: 2 panels (loss, dice) x 2 splits x 2 epochs = 8 dots.
-  const svg = bundle(charts[1].obj)["text/html"];
+  const svg = bundle(charts[1].obj)["image/svg+xml"];
   assert.equal(svg.match(/<circle/g)?.length, 8);
 });
 

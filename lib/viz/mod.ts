@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { ctSlice, trainingCurves } from "../lib/viz/mod.ts";
- * ctSlice({ volume, z: 40 }, { window: [-100, 300] }); // last expression: shown inline
+ * await show(ctSlice({ volume, z: 40 }, { window: [-100, 300] })); // show.ts: shown inline
  * ```
  * @module
  */

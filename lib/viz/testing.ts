@@ -1,9 +1,11 @@
 /**
- * Test helper: decode the PNGs our encoder writes (8-bit, filter 0, no interlace)
- * with node:zlib, independently of fflate, and check every chunk's CRC.
+ * Test helpers: decode the PNGs our encoder writes (8-bit, filter 0, no interlace)
+ * with node:zlib, independently of fflate, and check every chunk's CRC; parse the
+ * SVG charts an HTML page shows as `<img>` data URIs.
  * @module
  */
 import { Buffer } from "node:buffer";
+import { parseHTML } from "linkedom";
 import { inflateSync } from "node:zlib";
 import { crc32 } from "./png.ts";
 
@@ -52,4 +54,18 @@ export function decodePng(png: Uint8Array): DecodedPng {
     pixels.set(raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1)), y * stride);
   }
   return { width, height, channels, pixels, chunks };
+}
+
+/** The SVG documents of a page's `<img src="data:image/svg+xml;base64,...">` (its charts). */
+export function svgImages(document: Document): Document[] {
+  return [...document.querySelectorAll('img[src^="data:image/svg+xml;base64,"]')].map((img) => {
+    const src = img.getAttribute("src")!;
+    const bytes = Buffer.from(src.slice(src.indexOf(",") + 1), "base64");
+    return parseHTML(new TextDecoder().decode(bytes)).document as unknown as Document;
+  });
+}
+
+/** How many elements match `selector` over a page's SVG chart images. */
+export function countInSvgImages(document: Document, selector: string): number {
+  return svgImages(document).reduce((n, svg) => n + svg.querySelectorAll(selector).length, 0);
 }

@@ -47,8 +47,11 @@ function tinyCase(): CtCase {
   };
 }
 
-const text = (fig: { [JUPYTER_DISPLAY](): Record<string, string> }) =>
-  fig[JUPYTER_DISPLAY]()["text/html"];
+/** A table's HTML, or a chart's SVG. */
+const text = (fig: { [JUPYTER_DISPLAY](): Record<string, string> }) => {
+  const bundle = fig[JUPYTER_DISPLAY]();
+  return bundle["image/svg+xml"] ?? bundle["text/html"];
+};
 
 Deno.test("caseSummaryTable: geometry, HU range and label voxels", () => {
   const html = text(caseSummaryTable(tinyCase(), 1));

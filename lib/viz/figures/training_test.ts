@@ -15,8 +15,11 @@ import {
 await tf.setBackend("cpu");
 const EXPERIMENTS = new URL("../../../experiments", import.meta.url).pathname;
 
-const html = (obj: unknown) =>
-  (obj as { [JUPYTER_DISPLAY](): Record<string, string> })[JUPYTER_DISPLAY]()["text/html"];
+/** A table's HTML, or a chart's SVG. */
+const html = (obj: unknown) => {
+  const bundle = (obj as { [JUPYTER_DISPLAY](): Record<string, string> })[JUPYTER_DISPLAY]();
+  return bundle["image/svg+xml"] ?? bundle["text/html"];
+};
 
 Deno.test({
   name: "a model section: summary, train-or-load with live display, curves, validation predictions",
