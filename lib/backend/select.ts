@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { useQueueWriteUploads } from "./webgpu_upload.ts";
 import { registerWebGPUConvGrad } from "./webgpu_conv_grad.ts";
+import { registerWebGPUBatchNorm } from "./webgpu_batchnorm.ts";
 import type { BackendName } from "../config/experiment.ts";
 import { registerWasmKernels } from "./wasm_kernels.ts";
 import { registerBatchNormGrad } from "./batchnorm_grad.ts";
@@ -168,6 +169,7 @@ async function initWebGPU(probe: WebGPUProbe, explicit: boolean): Promise<Backen
   if (!(await tf.setBackend("webgpu"))) throw new Error("backend 'webgpu' failed to initialise");
   useQueueWriteUploads(tf.backend());
   registerWebGPUConvGrad();
+  registerWebGPUBatchNorm();
   return {
     name: "webgpu",
     device: probe.description,
