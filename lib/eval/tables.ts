@@ -3,7 +3,10 @@
  * metrics, liver and lesion), Table VI (detection and tumor burden), each with
  * the paper's value beside ours and the data set named; and the 2x2 ablation
  * table (ELU/ReLU x bilinear/transposed) from training runs. Written as
- * Markdown, CSV and JSON.
+ * Markdown, CSV and JSON. Numeric columns hold only numbers (annotations such as
+ * the epoch or the run have their own columns), and LiTS's 9001 ("undefined",
+ * e.g. a distance to an empty mask) is written as `undefined` in Markdown and
+ * HTML, an empty CSV cell and `null` in JSON, so other tools read no 9001.
  *
  * @example
  * ```ts
@@ -15,6 +18,7 @@
 import { join } from "node:path";
 import { writeJsonAtomic, writeTextAtomic } from "../util/atomic.ts";
 import type { Evaluation } from "./evaluate.ts";
+import { EMPTY_VALUE } from "./overlap.ts";
 import {
   PAPER_DATASET,
   PAPER_TABLE_V,
@@ -32,6 +36,8 @@ export interface Table {
   caption: string;
   columns: string[];
   rows: Cell[][];
+  /** Columns of counts (an epoch), shown without decimals. */
+  integerColumns?: string[];
 }
 
 const ROW_NAMES: Record<TableVKey, string> = {
@@ -62,7 +68,8 @@ export function tableV(ev: Evaluation): Table {
         ev.lesion.detected === 1 ? "" : "s"
       } detected at IoU > 0.5` +
       `${ev.liver.noLiverCases ? `, ${ev.liver.noLiverCases} cases without liver` : ""}). ` +
-      `Paper: ${PAPER_DATASET}. 9001 = undefined (empty mask), as the LiTS scoring.`,
+      `Paper: ${PAPER_DATASET}. undefined: LiTS's 9001 (a distance to an empty mask; ` +
+      `an empty cell in CSV, null in JSON).`,
     columns: ["metric", "liver (ours)", "liver (paper)", "lesion (ours)", "lesion (paper)"],
     rows: TABLE_V_ROWS.map((k) => [
       ROW_NAMES[k],
@@ -109,36 +116,65 @@ export interface AblationRun {
   testDicePerCase?: number;
 }
 
-/** The 2x2 ablation (rows activation, columns up-sampling), best validation Dice per cell. */
+/**
+ * The 2x2 ablation, one row per cell (activation x up-sampling): best validation
+ * Dice, its epoch, test Dice per case (when evaluated) and the run, each in its own
+ * column; a cell without a run has empty numbers and run "not run".
+ */
 export function ablationTable(runs: AblationRun[]): Table {
-  const cell = (a: string, u: string) => {
-    const r = runs.filter((x) => x.activation === a && x.upsampling === u);
-    if (r.length > 1) throw new Error(`two runs for ${a} x ${u}: ${r.map((x) => x.name)}`);
-    if (!r[0]) return "not run";
-    const test = r[0].testDicePerCase === undefined ? "" : `, test ${fmt(r[0].testDicePerCase)}`;
-    return `${fmt(r[0].bestValidationDice)} (epoch ${r[0].bestEpoch}${test}; ${r[0].name})`;
-  };
+  const UP = { bilinear: "bilinear + conv", transposed: "transposed conv" } as const;
+  const rows = (["elu", "relu"] as const).flatMap((a) =>
+    (["bilinear", "transposed"] as const).map((u): Cell[] => {
+      const r = runs.filter((x) => x.activation === a && x.upsampling === u);
+      if (r.length > 1) throw new Error(`two runs for ${a} x ${u}: ${r.map((x) => x.name)}`);
+      const run = r[0];
+      if (!run) return [a.toUpperCase(), UP[u], null, null, null, "not run"];
+      return [
+        a.toUpperCase(),
+        UP[u],
+        run.bestValidationDice,
+        run.bestEpoch,
+        run.testDicePerCase ?? null,
+        run.name,
+      ];
+    })
+  );
   return {
     title: "Ablation: activation x transition-up (liver model, best validation Dice)",
-    caption: "Best validation Dice of the liver class over epochs of each run " +
-      "(test Dice per case where the run was evaluated). The paper reports no numbers for this.",
-    columns: ["activation", "bilinear + conv", "transposed conv"],
-    rows: (["elu", "relu"] as const).map((a) => [
-      a.toUpperCase(),
-      cell(a, "bilinear"),
-      cell(a, "transposed"),
-    ]),
+    caption: "Best validation Dice of the liver class over epochs of each run, the epoch it " +
+      "was reached, and the test Dice per case where the run was evaluated. The paper reports " +
+      "no numbers for this.",
+    columns: [
+      "activation",
+      "transition up",
+      "best validation dice",
+      "best epoch",
+      "test dice per case",
+      "run",
+    ],
+    integerColumns: ["best epoch"],
+    rows,
   };
 }
 
-/** Numbers with 3 decimals (as the paper), 9001 and infinities kept readable. */
-export function fmt(v: Cell): string {
+/** Numbers with 3 decimals (as the paper), 9001 reads "undefined". */
+export function fmt(v: Cell, digits = 3): string {
   if (v === null) return "-";
   if (typeof v === "string") return v;
   if (Number.isNaN(v)) return "n/a";
   if (!Number.isFinite(v)) return v > 0 ? "inf" : "-inf";
-  if (v === 9001) return "9001";
-  return v.toFixed(3);
+  if (v === EMPTY_VALUE) return "undefined";
+  return v.toFixed(digits);
+}
+
+/** Column `k` of row `r` of `t`, formatted ({@link fmt}; integer columns without decimals). */
+export function fmtCell(t: Table, r: Cell[], k: number): string {
+  return fmt(r[k], t.integerColumns?.includes(t.columns[k]) ? 0 : 3);
+}
+
+/** A cell as other tools should read it: no 9001 or NaN number (null instead). */
+function exportCell(c: Cell): Cell {
+  return typeof c === "number" && (c === EMPTY_VALUE || Number.isNaN(c)) ? null : c;
 }
 
 /** GitHub Markdown: title, table, caption. */
@@ -149,16 +185,17 @@ export function toMarkdown(t: Table): string {
     "",
     line(t.columns),
     `|${t.columns.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`,
-    ...t.rows.map((r) => line(r.map(fmt))),
+    ...t.rows.map((r) => line(r.map((_, k) => fmtCell(t, r, k)))),
     "",
     t.caption,
     "",
   ].join("\n");
 }
 
-/** RFC 4180 CSV with full-precision numbers. */
+/** RFC 4180 CSV with full-precision numbers; undefined values (9001, NaN) are empty cells. */
 export function toCsv(t: Table): string {
-  const q = (c: Cell) => {
+  const q = (cell: Cell) => {
+    const c = exportCell(cell);
     const s = c === null ? "" : typeof c === "number" ? String(c) : c;
     return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
@@ -175,7 +212,7 @@ export async function writeTables(dir: string, tables: Record<string, Table>): P
     await writeJsonAtomic(`${base}.json`, {
       ...t,
       rows: t.rows.map((r) =>
-        r.map((c) => (typeof c === "number" && !Number.isFinite(c) ? String(c) : c))
+        r.map(exportCell).map((c) => (typeof c === "number" && !Number.isFinite(c) ? String(c) : c))
       ),
     });
     paths.push(`${base}.md`, `${base}.csv`, `${base}.json`);

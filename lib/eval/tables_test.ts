@@ -29,7 +29,7 @@ Deno.test("Table V puts ours beside the paper's and names the data set", () => {
   assert.deepEqual(t.rows[0], ["voe", 0, 0.15, 1, 0.411]);
   assert.match(t.caption, /synthetic, 1 case/);
   const md = toMarkdown(t);
-  assert.match(md, /\| rvd \| 0\.000 \| -0\.008 \| 9001 \| 19\.705 \|/);
+  assert.match(md, /\| rvd \| 0\.000 \| -0\.008 \| undefined \| 19\.705 \|/);
 });
 
 Deno.test("Table VI has the signed max and max |diff| rows; CSV keeps full precision", () => {
@@ -41,7 +41,7 @@ Deno.test("Table VI has the signed max and max |diff| rows; CSV keeps full preci
   assert.equal(fmt(null), "-");
 });
 
-Deno.test("ablation table is 2x2 with missing cells marked", () => {
+Deno.test("ablation table: one row per cell, numbers in numeric columns, missing cells marked", () => {
   const t = ablationTable([
     {
       activation: "elu",
@@ -59,12 +59,34 @@ Deno.test("ablation table is 2x2 with missing cells marked", () => {
       testDicePerCase: 0.8,
     },
   ]);
-  assert.deepEqual(t.rows[0], ["ELU", "0.900 (epoch 3; liver)", "not run"]);
-  assert.deepEqual(t.rows[1], [
-    "RELU",
-    "not run",
-    "0.850 (epoch 5, test 0.800; ablation-relu-transposed)",
+  assert.deepEqual(t.rows, [
+    ["ELU", "bilinear + conv", 0.9, 3, null, "liver"],
+    ["ELU", "transposed conv", null, null, null, "not run"],
+    ["RELU", "bilinear + conv", null, null, null, "not run"],
+    ["RELU", "transposed conv", 0.85, 5, 0.8, "ablation-relu-transposed"],
   ]);
+  assert.match(toCsv(t), /\nELU,bilinear \+ conv,0\.9,3,,liver\n/);
+  assert.match(toMarkdown(t), /\| ELU \| bilinear \+ conv \| 0\.900 \| 3 \| - \| liver \|/);
+});
+
+Deno.test("LiTS's 9001 reads undefined, and other tools get no number for it", async () => {
+  const t = {
+    title: "t",
+    caption: "c",
+    columns: ["metric", "ours"],
+    rows: [["assd (mm)", 9001], ["dice", 0.5], ["rvd", NaN]],
+  };
+  assert.equal(fmt(9001), "undefined");
+  assert.match(toMarkdown(t), /\| assd \(mm\) \| undefined \|/);
+  assert.equal(toCsv(t), "metric,ours\nassd (mm),\ndice,0.5\nrvd,\n");
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeTables(dir, { t });
+    const json = JSON.parse(await Deno.readTextFile(join(dir, "t.json")));
+    assert.deepEqual(json.rows, [["assd (mm)", null], ["dice", 0.5], ["rvd", null]]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("writeTables writes md, csv and json", async () => {

