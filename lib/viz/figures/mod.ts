@@ -15,3 +15,4 @@ export * from "./preprocessing.ts";
 export * from "./training.ts";
 export * from "./ablation.ts";
 export * from "./results.ts";
+export * from "./sweep.ts";
