@@ -6,10 +6,11 @@
  *
  * `deno run -A bench/gpu_step.ts [--steps N] [--backend webgpu] [--input 256]
  *   [--python python3] [--torch-device cuda] [--no-torch] [--profile] [--stock] [--json FILE]`
- * (`--stock` also times the steps with tfjs's own webgpu filter gradient in place of
- * `lib/backend/webgpu_conv_grad.ts`)
+ * (`--stock` also times the steps with tfjs's own webgpu kernels in place of ours:
+ * `lib/backend/webgpu_stock.ts`)
  * (`--profile` adds, per kernel during one step, the CPU time spent dispatching it and the
- * GPU time it ran, from WebGPU timestamp queries).
+ * GPU time it ran, from WebGPU timestamp queries). Each model's line ends with the estimated
+ * time of the paper's schedule, `epochs x trainIterations` steps (validation not counted).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -17,7 +18,7 @@ import type { BackendName } from "../lib/config/experiment.ts";
 import { loadExperiment } from "../lib/config/load.ts";
 import { describeBackend, initBackend } from "../lib/backend/select.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
-import { useStockWebGPUFilterGrad } from "../lib/backend/webgpu_conv_grad.ts";
+import { useStockWebGPUKernels } from "../lib/backend/webgpu_stock.ts";
 import { timeTorch, timeTrainStep } from "./train_step.ts";
 
 const { values } = parseArgs({
@@ -40,11 +41,16 @@ const info = await initBackend(values.backend as BackendName);
 console.log(`backend ${describeBackend(info)}`);
 
 const result: Record<string, number | string> = { backend: info.name, device: info.device };
+/** Steps of the paper's schedule per model, for the estimated training time. */
+const scheduleSteps: Record<string, number> = {};
+/** Hours of `scheduleSteps` steps of `ms` each. */
+const hours = (name: string, ms: number) => (ms * scheduleSteps[name]) / 3.6e6;
 const liverInput = values.input ? Number(values.input) : undefined;
 for (const name of ["liver", "tumor"] as const) {
   const cfg = await loadExperiment(`${values.experiments}/${name}.json`, { profile: "paper" });
   // --input scales both models as the paper does: tumor input = 2 x liver input.
   const input = liverInput ? (name === "liver" ? liverInput : 2 * liverInput) : cfg.data.inputSize;
+  scheduleSteps[name] = cfg.train.epochs * cfg.train.trainIterations;
   const t = await timeTrainStep(cfg.model, cfg.train.batchSize, steps, {
     input,
     backend: info.name,
@@ -63,16 +69,24 @@ for (const name of ["liver", "tumor"] as const) {
   result[`${name}_input`] = input;
   result[`${name}_batch`] = cfg.train.batchSize;
   result[`${name}_${info.name}_ms`] = t.ms;
-  console.log(`${name}: input ${input}, batch ${cfg.train.batchSize}: ${t.ms.toFixed(1)} ms/step`);
+  result[`${name}_schedule_h`] = hours(name, t.ms);
+  console.log(
+    `${name}: input ${input}, batch ${cfg.train.batchSize}: ${t.ms.toFixed(1)} ms/step, ` +
+      `paper schedule (${scheduleSteps[name]} steps) ${hours(name, t.ms).toFixed(1)} h`,
+  );
   if (values.stock && info.name === "webgpu") {
-    useStockWebGPUFilterGrad(true);
+    useStockWebGPUKernels(true);
     const stock = await timeTrainStep(cfg.model, cfg.train.batchSize, steps, {
       input,
       backend: info.name,
     });
-    useStockWebGPUFilterGrad(false);
+    useStockWebGPUKernels(false);
     result[`${name}_stock_ms`] = stock.ms;
-    console.log(`${name}: with tfjs's stock filter gradient ${stock.ms.toFixed(1)} ms/step`);
+    console.log(
+      `${name}: with tfjs's stock kernels ${stock.ms.toFixed(1)} ms/step, paper schedule ${
+        hours(name, stock.ms).toFixed(1)
+      } h`,
+    );
   }
 }
 if (!values["no-torch"]) {
@@ -90,10 +104,11 @@ if (!values["no-torch"]) {
     const ratio = (result[`${name}_${info.name}_ms`] as number) /
       (result[`${name}_torch_ms`] as number);
     result[`${name}_ratio`] = ratio;
+    const torchMs = result[`${name}_torch_ms`] as number;
     console.log(
-      `${name}: PyTorch (${values["torch-device"]}) ${
-        (result[`${name}_torch_ms`] as number).toFixed(1)
-      } ms/step, ratio ${ratio.toFixed(2)}`,
+      `${name}: PyTorch (${values["torch-device"]}) ${torchMs.toFixed(1)} ms/step, ratio ${
+        ratio.toFixed(2)
+      }, paper schedule ${hours(name, torchMs).toFixed(1)} h`,
     );
   }
 }
