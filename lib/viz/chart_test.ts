@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
 import { hconcat, plotChart } from "./chart.ts";
-import { groupedBars, histogram, huHistogram, trainingCurves } from "./charts.ts";
+import { groupedBars, histogram, huHistogram, integerAxis, trainingCurves } from "./charts.ts";
 import { JUPYTER_DISPLAY } from "./display.ts";
 import { htmlTable } from "./table.ts";
 
@@ -69,6 +69,18 @@ Deno.test("huHistogram draws bins, window bands and window bounds", () => {
     "a",
     "b",
   ]);
+});
+
+Deno.test("trainingCurves: epochs tick as whole numbers, a single epoch as 1", () => {
+  const xTicks = (log: Record<string, number | string>[]) =>
+    select(
+      trainingCurves(log, { y: ["loss"], series: "split" }).toSVG(),
+      'g[aria-label="x-axis tick label"] text',
+    ).map((t) => t.textContent);
+  assert.deepEqual(xTicks([{ epoch: 1, split: "train", loss: 0.5 }]), ["1"]);
+  const twelve = Array.from({ length: 12 }, (_, i) => ({ epoch: i + 1, split: "t", loss: 1 }));
+  assert.deepEqual(xTicks(twelve), ["1", "3", "5", "7", "9", "11"]);
+  assert.deepEqual(integerAxis([0.5, 1]), {});
 });
 
 Deno.test("trainingCurves: one panel per metric, one line per series", () => {

@@ -143,6 +143,25 @@ export interface TrainingCurvesOptions {
 }
 
 /**
+ * Axis options for whole-number data (epochs): integer ticks only, at most about
+ * 10, and a domain of half a unit either side of a single value (Plot would label
+ * a one-point axis 0.999999 .. 1.000000). Empty for other data.
+ */
+export function integerAxis(
+  xs: number[],
+): { domain?: [number, number]; ticks?: number[]; tickFormat?: string } {
+  if (xs.length === 0 || !xs.every(Number.isInteger)) return {};
+  let lo = Infinity, hi = -Infinity;
+  for (const x of xs) [lo, hi] = [Math.min(lo, x), Math.max(hi, x)];
+  const step = Math.max(1, Math.ceil((hi - lo) / 10));
+  const ticks: number[] = [];
+  for (let t = lo; t <= hi; t += step) ticks.push(t);
+  return lo === hi
+    ? { domain: [lo - 0.5, hi + 0.5], ticks, tickFormat: "d" }
+    : { ticks, tickFormat: "d" };
+}
+
+/**
  * Line charts of logged values against epochs, one panel per metric (panels have
  * their own y scale, since loss and Dice differ in range), one line per series.
  */
@@ -168,7 +187,7 @@ export function trainingCurves(
       title: i === 0 && options.title ? `${options.title}: ${panel}` : panel,
       width: options.panelWidth ?? 420,
       height: options.height ?? 280,
-      x: { label: xKey },
+      x: { label: xKey, ...integerAxis(points.map((p) => p.x)) },
       y: { label: panel, grid: true },
       color: { legend: true, type: "ordinal" },
       marks: [

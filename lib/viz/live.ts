@@ -15,11 +15,7 @@
  * @module
  */
 import type { ExperimentConfig } from "../config/experiment.ts";
-import {
-  type EnsureDataOptions,
-  type EnsureDataOutcome,
-  ensureDataRoot,
-} from "../data/default_data.ts";
+import { type EnsureDataOptions, ensureDataRoot } from "../data/default_data.ts";
 import { type ObtainedRun, obtainRun, type ObtainRunOptions } from "../eval/runs.ts";
 import type { EpochMetrics, StepInfo } from "../train/loop.ts";
 import { createProgress } from "../util/progress.ts";
@@ -201,9 +197,10 @@ export async function obtainRunLive(
 export async function prepareData(
   dataRoot: string,
   opts: Omit<EnsureDataOptions, "progress"> & { display?: DisplayFn } = {},
-): Promise<EnsureDataOutcome> {
+): Promise<void> {
+  // Returns nothing: a cell's last expression value would be shown (and can come after idle).
   const { display = jupyterDisplay(), ...ensure } = opts;
-  if (!display) return await ensureDataRoot(dataRoot, ensure);
+  if (!display) return void await ensureDataRoot(dataRoot, ensure);
   const status = liveDisplay(display);
   const dec = new TextDecoder();
   let queue: Promise<void> = Promise.resolve();
@@ -215,11 +212,10 @@ export async function prepareData(
       return bytes.length;
     },
   };
-  const outcome = await ensureDataRoot(dataRoot, {
+  await ensureDataRoot(dataRoot, {
     ...ensure,
     progress: (total, label) => createProgress({ total, label, stream, lineEvery: 1000 }),
   });
   await queue;
   await settleOutputs();
-  return outcome;
 }

@@ -36,10 +36,11 @@ export function configRows(
   });
 }
 
-/** The resolved config as a table, captioned with its name and profile. */
+/** The resolved config as a table, captioned with its name and profile, its description below. */
 export function configTable(cfg: ExperimentConfig): TableFigure {
   return htmlTable(configRows(cfg), {
-    caption: `${cfg.name} (profile ${cfg.profile}): ${cfg.description}`,
+    caption: `${cfg.name} (profile ${cfg.profile})`,
+    note: cfg.description,
   });
 }
 
@@ -102,7 +103,7 @@ export function modelSummary(
 export function paperTable(t: Table): TableFigure {
   return htmlTable(
     t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c, fmtCell(t, r, i)]))),
-    { columns: t.columns, caption: `${t.title}. ${t.caption}` },
+    { columns: t.columns, caption: t.title, note: t.caption },
   );
 }
 

@@ -75,7 +75,13 @@ Deno.test("paperTable formats cells as the paper (3 decimals, 9001 as undefined,
   };
   assert.equal(
     paperTable(t).toMarkdown(),
-    "T. c\n\n| metric | ours | paper |\n|---|---|---|\n| dice | 0.912 | 0.912 |\n| msd | undefined | - |\n",
+    "T\n\n| metric | ours | paper |\n|---|---|---|\n| dice | 0.912 | 0.912 |\n| msd | undefined | - |\n" +
+      "\nc\n",
+  );
+  // The caption is the title; the long text goes below the table, as wide as the page's text.
+  assert.match(
+    paperTable(t).toHTML(),
+    /^<table><caption>T<\/caption>.*<\/table><p style="[^"]*">c<\/p>$/,
   );
 });
 

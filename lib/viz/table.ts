@@ -18,7 +18,14 @@ export interface TableOptions {
   columns?: string[];
   /** Decimal places for non-integer numbers (default 3). */
   digits?: number;
+  /** A short title above the table. */
   caption?: string;
+  /**
+   * Longer text (sources, caveats) below the table, in a paragraph as wide as the
+   * page's text: a `<caption>` is only as wide as the table, so a long one in a
+   * narrow table wraps into many short lines.
+   */
+  note?: string;
 }
 
 /** A displayable table. */
@@ -50,6 +57,9 @@ export function htmlTable(
   const cells = rows.map((r) => columns.map((c) => formatCell(r[c], digits)));
   const numeric = columns.map((c) => rows.some((r) => typeof r[c] === "number"));
   const align = (k: number) => numeric[k] ? ' style="text-align:right"' : "";
+  const note = options.note
+    ? `<p style="max-width:48em;margin:0.4em 0 1em;font-size:90%">${escapeHtml(options.note)}</p>`
+    : "";
   const toHTML = () =>
     `<table>${options.caption ? `<caption>${escapeHtml(options.caption)}</caption>` : ""}` +
     `<thead><tr>${columns.map((c, k) => `<th${align(k)}>${escapeHtml(c)}</th>`).join("")}</tr>` +
@@ -57,7 +67,7 @@ export function htmlTable(
       cells.map((row) =>
         `<tr>${row.map((v, k) => `<td${align(k)}>${escapeHtml(v)}</td>`).join("")}</tr>`
       ).join("")
-    }</tbody></table>`;
+    }</tbody></table>${note}`;
   const toMarkdown = () => {
     const esc = (s: string) => s.replace(/\|/g, "\\|");
     const lines = [
@@ -65,7 +75,8 @@ export function htmlTable(
       `|${columns.map((_, k) => (numeric[k] ? "---:" : "---")).join("|")}|`,
       ...cells.map((row) => `| ${row.map(esc).join(" | ")} |`),
     ];
-    return (options.caption ? `${options.caption}\n\n` : "") + lines.join("\n") + "\n";
+    return (options.caption ? `${options.caption}\n\n` : "") + lines.join("\n") + "\n" +
+      (options.note ? `\n${options.note}\n` : "");
   };
   return {
     columns,

@@ -183,6 +183,17 @@ export function weightCountsTable(
 
 const LIVER = "liver (>= 1)", TUMOR = "tumor (2)";
 
+/** Consecutive slice indices (sorted) as bands `{ x1: first - 0.5, x2: last + 0.5 }`. */
+export function sliceRuns(slices: number[]): { x1: number; x2: number }[] {
+  const runs: { x1: number; x2: number }[] = [];
+  for (const z of slices) {
+    const last = runs[runs.length - 1];
+    if (last && z - 0.5 === last.x2) last.x2 = z + 0.5;
+    else runs.push({ x1: z - 0.5, x2: z + 0.5 });
+  }
+  return runs;
+}
+
 /**
  * Label pixels per slice, with the training slices each model selects (the
  * label's slices plus `sliceMargin` above and below) shaded behind.
@@ -206,13 +217,23 @@ export function sliceSelectionChart(seg: Volume, liverCfg: Cfg, tumorCfg: Cfg): 
     y: { label: "pixels", grid: true },
     color: { legend: true, type: "ordinal", domain: [LIVER, TUMOR], range: ["#d62728", "#2ca02c"] },
     marks: [
-      Plot.ruleX(liverSlices, { stroke: "#d62728", strokeOpacity: 0.12, strokeWidth: 3 }),
-      Plot.ruleX(tumorSlices, {
+      // Each run of selected slices as one band from its first to its last slice (half a slice
+      // either side), not one rule per slice, which read as stripes.
+      Plot.rectX(sliceRuns(liverSlices), {
+        x1: "x1",
+        x2: "x2",
         y1: 0,
-        y2: maxLiver / 4,
-        stroke: "#2ca02c",
-        strokeOpacity: 0.3,
-        strokeWidth: 3,
+        y2: Math.max(maxLiver, 1),
+        fill: "#d62728",
+        fillOpacity: 0.1,
+      }),
+      Plot.rectX(sliceRuns(tumorSlices), {
+        x1: "x1",
+        x2: "x2",
+        y1: 0,
+        y2: Math.max(maxLiver, 1) / 4,
+        fill: "#2ca02c",
+        fillOpacity: 0.25,
       }),
       Plot.line(rows, { x: "z", y: "pixels", stroke: "label" }),
       Plot.ruleY([0]),

@@ -10,6 +10,7 @@ import {
   channelsToRgb,
   modelInputsFigure,
   sliceLabelsFigure,
+  sliceRuns,
   sliceSelectionChart,
   weightCountsTable,
   weightMapsFigure,
@@ -99,6 +100,18 @@ Deno.test("sliceSelectionChart counts the selected slices (liver +-1, tumor +-0)
   const svg = sliceSelectionChart(tinyCase().segmentation, liverCfg, tumorCfg).toHTML();
   assert.match(svg, /selected: liver 3, tumor 1 of 3 slices/);
   assert.match(svg, /aria-label="line"/);
+  // The margins are bands, one per run of selected slices (liver 0-2, tumor 1), not stripes.
+  const { document } = parseHTML(svg);
+  assert.equal(document.querySelectorAll('g[aria-label="rect"] rect').length, 2);
+});
+
+Deno.test("sliceRuns joins consecutive slices into bands", () => {
+  assert.deepEqual(sliceRuns([]), []);
+  assert.deepEqual(sliceRuns([3, 4, 5, 9, 11, 12]), [
+    { x1: 2.5, x2: 5.5 },
+    { x1: 8.5, x2: 9.5 },
+    { x1: 10.5, x2: 12.5 },
+  ]);
 });
 
 Deno.test("caseHistogram's count axis has one tick per decade", () => {
