@@ -260,6 +260,9 @@ export function parseNiftiHeader(bytes: Uint8Array, path: string): NiftiHeader {
   } catch (err) {
     throw new NiftiError(path, `${affineSource}: ${(err as Error).message}`);
   }
+  // Kept so that outputs on this grid say what the input's transforms mean.
+  orientation.qformCode = hdr.qform_code;
+  orientation.sformCode = hdr.sform_code;
   const fileSpacing = [1, 2, 3].map((i) => Math.abs(pixdim[i])) as Vec3;
 
   let slope = Number(hdr.scl_slope);

@@ -208,6 +208,31 @@ Deno.test("real CT written back (prediction path) has the input's exact voxels a
   assert.deepEqual(b.dims, a.dims);
 });
 
+Deno.test("a prediction on an input's grid keeps its qform/sform codes", async () => {
+  const src = `${SHARED}example_ct_sm.nii.gz`;
+  const codes = (bytes: Uint8Array) => {
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return [dv.getInt16(252, true), dv.getInt16(254, true)];
+  };
+  const original = await gunzip(await Deno.readFile(src));
+  // The same image with qform unset (0) and sform "aligned" (2), as registration tools write.
+  const input = original.slice();
+  const dv = new DataView(input.buffer);
+  dv.setInt16(252, 0, true);
+  dv.setInt16(254, 2, true);
+  await Deno.writeFile(`${tmp}/codes.nii`, input);
+  const ct = await readNifti(`${tmp}/codes.nii`);
+  assert.deepEqual([ct.source!.orientation.qformCode, ct.source!.orientation.sformCode], [0, 2]);
+  const labels: Volume = { ...ct, data: new Uint8Array(ct.data.length) };
+  await writeNifti(`${tmp}/codes_pred.nii.gz`, labels);
+  const out = await gunzip(await Deno.readFile(`${tmp}/codes_pred.nii.gz`));
+  assert.deepEqual(codes(out), [0, 2]);
+  // A volume built in memory (no source) says "scanner" for both.
+  const { source: _, ...bare } = labels;
+  await writeNifti(`${tmp}/codes_bare.nii`, bare);
+  assert.deepEqual(codes(await Deno.readFile(`${tmp}/codes_bare.nii`)), [1, 1]);
+});
+
 /** The file's own voxel order, dims and sform, read straight from its bytes. */
 async function readRawFile(path: string) {
   let bytes = await Deno.readFile(path);

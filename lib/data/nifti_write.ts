@@ -3,9 +3,9 @@
  *
  * A volume read from a file carries `source.orientation`; writing it (or a
  * prediction built on its grid, with the same `source`) puts the voxels back
- * in the file's own order with its affine (as sform and qform, codes 1) and
- * spacing, so the output compares voxel for voxel with the input, as LiTS
- * scoring does. Without an orientation the canonical LPS array is written as
+ * in the file's own order with its affine (as sform and qform, with the input's
+ * qform/sform codes) and spacing, so the output compares voxel for voxel with
+ * the input, as LiTS scoring does, and means the same space in other tools. Without an orientation the canonical LPS array is written as
  * is, with the volume's affine.
  *
  * @example
@@ -100,13 +100,14 @@ export function affineToQuaternion(
   return { b: b + 0, c: c + 0, d: d + 0, qfac };
 }
 
-/** The 352-byte NIfTI-1 header (little-endian) of a file-order image. */
+/** The 352-byte NIfTI-1 header (little-endian) of a file-order image; codes default 1 (scanner). */
 export function niftiHeader(
   dims: Vec3,
   spacing: Vec3,
   affine: number[],
   datatype: string,
   description = "",
+  codes: { qform?: number; sform?: number } = {},
 ): Uint8Array {
   const type = DATATYPES[datatype];
   if (!type) throw new TypeError(`unsupported datatype ${datatype}`);
@@ -128,8 +129,8 @@ export function niftiHeader(
   bytes[123] = 2 | 8; // xyzt_units: mm, s
   const desc = new TextEncoder().encode(description.slice(0, 79));
   bytes.set(desc, 148);
-  dv.setInt16(252, 1, le); // qform_code: scanner
-  dv.setInt16(254, 1, le); // sform_code: scanner
+  dv.setInt16(252, codes.qform ?? 1, le); // qform_code
+  dv.setInt16(254, codes.sform ?? 1, le); // sform_code
   dv.setFloat32(256, q.b, le);
   dv.setFloat32(260, q.c, le);
   dv.setFloat32(264, q.d, le);
@@ -195,7 +196,10 @@ export function encodeNifti(vol: Volume, path: string, opts: WriteNiftiOptions =
     fromCanonical(data, dims, orient, out);
     data = out;
   }
-  const header = niftiHeader(dims, spacing, affine, datatype, opts.description);
+  const header = niftiHeader(dims, spacing, affine, datatype, opts.description, {
+    qform: o?.qformCode,
+    sform: o?.sformCode,
+  });
   return [header, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)];
 }
 

@@ -45,6 +45,12 @@ export interface FileOrientation {
   affine: number[];
   /** The file's datatype name, e.g. "int16". */
   datatype: string;
+  /**
+   * The header's `qform_code` and `sform_code` (1 scanner, 2 aligned, 3 Talairach,
+   * 4 MNI, 0 unset), written back to outputs on this grid; absent: 1 and 1.
+   */
+  qformCode?: number;
+  sformCode?: number;
 }
 
 /** A 3D image in canonical LPS voxel order. */
