@@ -225,7 +225,9 @@ export async function listCases(dir: string, re: RegExp): Promise<Map<string, st
       if (!m) continue;
       const id = String(Number(m[1]));
       const prev = out.get(id);
-      if (prev) throw new Error(`${dir}: case ${id} has two files: ${prev} and ${e.name}`);
+      if (prev) {
+        throw new Error(`${dir}: case ${id} has two files: ${basename(prev)} and ${e.name}`);
+      }
       out.set(id, join(dir, e.name));
     }
   } catch (err) {

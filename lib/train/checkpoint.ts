@@ -197,18 +197,14 @@ export async function recoverCheckpoint(dir: string): Promise<void> {
   }
 }
 
-/** Write a checkpoint folder atomically (temp folder, flushed, then renamed; see the module doc). */
-export async function writeCheckpoint(
-  dir: string,
+/** The checkpoint's files in `tmp`, each flushed, the manifest last. */
+async function writeCheckpointFiles(
+  tmp: string,
   model: tf.LayersModel,
   adam: Adam,
   state: CheckpointState,
+  kill: (step: string) => void,
 ): Promise<void> {
-  const parent = dirname(dir), base = basename(dir);
-  const tmp = join(parent, `.${base}.${Deno.pid}.tmp`);
-  const old = `${dir}.old`;
-  const kill = (step: string) => killPoint(`checkpoint ${base}: ${step}`);
-  await recoverCheckpoint(dir);
   await saveModelFiles(model, tmp);
   const { m, v } = adam.state();
   const moments = await Promise.all([...m, ...v].map((t) => t.data() as Promise<Float32Array>));
@@ -225,6 +221,27 @@ export async function writeCheckpoint(
   kill("files written");
   await writeManifest(tmp);
   await syncDir(tmp);
+}
+
+/** Write a checkpoint folder atomically (temp folder, flushed, then renamed; see the module doc). */
+export async function writeCheckpoint(
+  dir: string,
+  model: tf.LayersModel,
+  adam: Adam,
+  state: CheckpointState,
+): Promise<void> {
+  const parent = dirname(dir), base = basename(dir);
+  const tmp = join(parent, `.${base}.${Deno.pid}.tmp`);
+  const old = `${dir}.old`;
+  const kill = (step: string) => killPoint(`checkpoint ${base}: ${step}`);
+  await recoverCheckpoint(dir);
+  try {
+    await writeCheckpointFiles(tmp, model, adam, state, kill);
+  } catch (err) {
+    // A full disk or a read-only folder: leave no temporary folder behind.
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw err;
+  }
   kill("manifest written");
   if (await exists(dir)) {
     await Deno.rename(dir, old);

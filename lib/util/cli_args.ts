@@ -176,13 +176,14 @@ export function formatUsage(spec: CliSpec): string {
   return lines.join("\n");
 }
 
-/** `--epochs -2` is meant as a value: join it (`--epochs=-2`) so parseArgs does not call it ambiguous. */
+/**
+ * `--epochs -2` or `--cases -1` is meant as a value: join it (`--epochs=-2`) so parseArgs
+ * does not call it ambiguous, and the range check names the flag and the value.
+ */
 function joinNegativeNumbers(spec: CliSpec, args: readonly string[]): string[] {
   const numeric = new Set(
     Object.entries(spec.flags).flatMap(([name, f]) =>
-      f.type === "int" || f.type === "number"
-        ? [`--${name}`, ...(f.short ? [`-${f.short}`] : [])]
-        : []
+      f.type !== "boolean" ? [`--${name}`, ...(f.short ? [`-${f.short}`] : [])] : []
     ),
   );
   const out: string[] = [];
