@@ -114,8 +114,14 @@ async function slurmCommand(
   }
 }
 
-/** Array tasks of `jobId` that Slurm still knows: index -> state and the task's own job id. */
-async function queueTasks(jobId: string): Promise<Map<number, { state: string; rawId: string }>> {
+/**
+ * Array tasks of `jobId` that Slurm still knows: index -> state and the task's own job id;
+ * `null` when `squeue` itself failed (e.g. the controller did not answer), which says nothing
+ * about the tasks.
+ */
+async function queueTasks(
+  jobId: string,
+): Promise<Map<number, { state: string; rawId: string }> | null> {
   const out = await slurmCommand("squeue", [
     "-h",
     "-r",
@@ -129,7 +135,7 @@ async function queueTasks(jobId: string): Promise<Map<number, { state: string; r
   if (!out) throw new Error("squeue not found on PATH: cannot follow the job array");
   const tasks = new Map<number, { state: string; rawId: string }>();
   // A job Slurm has forgotten (ended long enough ago) is an error: none of its tasks run.
-  if (out.code !== 0) return tasks;
+  if (out.code !== 0) return /invalid job id/i.test(out.stderr) ? tasks : null;
   for (const line of out.stdout.split("\n")) {
     const [index, state, rawId] = line.trim().split("|");
     if (index && /^\d+$/.test(index)) tasks.set(Number(index), { state, rawId });
@@ -188,6 +194,9 @@ export function slurmEngine(opts: SlurmEngineOptions = {}): SweepEngine {
       const wanted = new Set(cells.map((c) => c.index));
       let job = await readJob(jobFile);
       const running = job ? await queueTasks(job.jobId) : new Map();
+      if (!running) {
+        throw new Error(`squeue failed: cannot tell whether job ${job!.jobId} still runs`);
+      }
       const active = [...running.entries()].filter(([, t]) => !ENDED.has(t.state));
       if (job && active.length) {
         // Restarted while its job still runs: follow it; a second array would race it.
@@ -215,8 +224,15 @@ export function slurmEngine(opts: SlurmEngineOptions = {}): SweepEngine {
       const jobId = job.jobId;
       const last = new Map<number, string>();
       const rawIds = new Map<string, number>();
-      for (;;) {
+      for (let failures = 0;;) {
         const tasks = await queueTasks(jobId);
+        if (!tasks) {
+          // A controller that does not answer for a while is not a job that ended.
+          if (++failures >= 30) throw new Error(`squeue failed ${failures} times in a row`);
+          await sleep(pollMs);
+          continue;
+        }
+        failures = 0;
         for (const i of job.indices) {
           const t = tasks.get(i);
           if (!t) continue;

@@ -6,13 +6,11 @@
 import assert from "node:assert/strict";
 import { dirname, join, resolve } from "node:path";
 import { cellState, planSweep } from "./plan.ts";
-import { smokeFixture, sweepCli, waitFor } from "./testing.ts";
-import { SWEEP_CLI } from "./local.ts";
+import { smokeFixture, spawnSweepCli, sweepCli, waitFor } from "./testing.ts";
 
 const repo = resolve(new URL("../..", import.meta.url).pathname);
 const liver = join(repo, "experiments", "liver.json");
 const relu = join(repo, "experiments", "ablation-relu.json");
-const CONFIG = join(repo, "deno.json");
 
 function onPath(cmd: string): boolean {
   return (Deno.env.get("PATH") ?? "").split(":").some((dir) => {
@@ -69,33 +67,23 @@ Deno.test({
       await t.step(
         "a job array with one task killed mid-run completes, that cell resumed",
         async () => {
-          const child = new Deno.Command(Deno.execPath(), {
-            args: [
-              "run",
-              "-A",
-              "--config",
-              CONFIG,
-              SWEEP_CLI,
-              liver,
-              relu,
-              "--engine",
-              "slurm",
-              "--seeds",
-              "2",
-              "--set",
-              "train.epochs=5",
-              "--threshold",
-              "0.05",
-              "--runs",
-              runs,
-              "--out",
-              sweep,
-              ...common,
-            ],
-            env,
-            stdout: "piped",
-            stderr: "piped",
-          }).spawn();
+          const child = spawnSweepCli([
+            liver,
+            relu,
+            "--engine",
+            "slurm",
+            "--seeds",
+            "2",
+            "--set",
+            "train.epochs=5",
+            "--threshold",
+            "0.05",
+            "--runs",
+            runs,
+            "--out",
+            sweep,
+            ...common,
+          ], env);
           const output = child.output();
           const plan = await planSweep({
             experiments: [liver, relu],

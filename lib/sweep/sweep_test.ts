@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
 import { dirname, join, resolve } from "node:path";
-import { SWEEP_CLI } from "./local.ts";
 import { localEngine } from "./local.ts";
 import { cellState, planSweep, writePlan } from "./plan.ts";
 import { failureMessage, runSweep } from "./sweep.ts";
-import { smokeFixture, sweepCli, waitFor } from "./testing.ts";
+import { smokeFixture, spawnSweepCli, sweepCli, waitFor } from "./testing.ts";
 import type { SweepView } from "./view.ts";
 
 const repo = resolve(new URL("../..", import.meta.url).pathname);
 const liver = join(repo, "experiments", "liver.json");
-const CONFIG = join(repo, "deno.json");
 
 const quietView = (): SweepView => ({
   phases: new Map(),
@@ -32,27 +30,13 @@ Deno.test("local sweep: a killed cell resumes, finished cells are skipped, a fai
     const [killed, plain, blocked] = plan.cells;
 
     // Cell 0 is killed (SIGKILL) after its first epoch, as a crash or a cluster would.
-    const worker = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--config",
-        CONFIG,
-        SWEEP_CLI,
-        "--plan",
-        join(plan.dir, "plan.json"),
-        "--cell",
-        "0",
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    const worker = spawnSweepCli(["--plan", join(plan.dir, "plan.json"), "--cell", "0"]);
     await waitFor(
       "cell 0's first checkpoint",
       async () => (await cellState(killed)).checkpointEpoch >= 1,
     );
     worker.kill("SIGKILL");
-    await worker.status;
+    await worker.output();
     const before = await cellState(killed);
     assert.ok(!before.finished && before.checkpointEpoch >= 1, JSON.stringify(before));
 

@@ -18,17 +18,22 @@ export async function smokeFixture(): Promise<{ root: string; data: string }> {
   return { root, data };
 }
 
+/** `deno task sweep ...args` started, its output piped. */
+export function spawnSweepCli(args: string[], env?: Record<string, string>): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--config", CONFIG, SWEEP_CLI, ...args],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
 /** `deno task sweep ...args` to completion: its exit code and output. */
 export async function sweepCli(
   args: string[],
   env?: Record<string, string>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--config", CONFIG, SWEEP_CLI, ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await spawnSweepCli(args, env).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
