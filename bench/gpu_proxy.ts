@@ -10,13 +10,15 @@
  *   `<net>_us_per_dispatch` = cpu_ms / dispatches;
  * - `<net>_step_ms`: the step's wall time on this adapter (on lavapipe mostly the emulated GPU).
  *
- * The networks run at a reduced input (`--input`, default liver 32, tumor twice that, as the
- * paper's 256 / 512): the dispatch count does not depend on it (2,101 at liver input 16 and
- * 2,104 at 64: only whether a filter gradient needs its second, chunk-summing pass, and
- * which of tfjs's programs a small convolution picks, change), and lavapipe runs a paper-size
- * step in minutes. One warm-up step, one measured.
+ * Medians of 3 steps after a warm-up. The networks run at a reduced input (`--input`, default
+ * liver 16, tumor twice that, as the paper's 256 / 512), which lavapipe runs in seconds. The
+ * count hardly depends on it: tfjs picks among its programs by size, and at the paper's input
+ * every 3x3 convolution is one `Conv2DMM` dispatch (at 16 px, 21 of them are im2col + matrix
+ * product, 2) and every filter gradient sums its pixel chunks in a second dispatch (at 16 px,
+ * 24 have one chunk and skip it): the paper's liver step should count 3 more than at 16 px.
+ * `.carry/gpu/run.sh` (`bench/gpu_pack.ts`) counts it at the paper's input on a GPU.
  *
- * `deno run -A bench/gpu_proxy.ts [--input 32] [--submit-batch N]` (N:
+ * `deno run -A bench/gpu_proxy.ts [--input 16] [--steps 3] [--submit-batch N]` (N:
  * `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE`, tfjs's default 15).
  * @module
  */
@@ -27,15 +29,17 @@ import { loadExperiment } from "../lib/config/load.ts";
 import { timeTrainStep } from "./train_step.ts";
 
 /** What one stretch of the run between two reads cost. */
-interface Meter {
+export interface Meter {
   dispatches: number;
+  /** performance.now() when the stretch ended (its read returned). */
+  end: number;
   /** In WebGPU calls other than `submit`. */
   webgpuMs: number;
   submitMs: number;
   readMs: number;
 }
 
-const meter = (): Meter => ({ dispatches: 0, webgpuMs: 0, submitMs: 0, readMs: 0 });
+const meter = (): Meter => ({ dispatches: 0, end: 0, webgpuMs: 0, submitMs: 0, readMs: 0 });
 
 /** The WebGPU interfaces whose synchronous methods a step calls. */
 const WEBGPU_CLASSES = [
@@ -53,6 +57,8 @@ const WEBGPU_CLASSES = [
  */
 export async function meterWebGPU(fn: () => Promise<void>): Promise<Meter[]> {
   const stretches: Meter[] = [meter()];
+  // Calls inside a read (its submit, the staging copy) are part of the wait, counted there.
+  let reading = 0;
   const restore: (() => void)[] = [];
   const g = globalThis as unknown as Record<string, { prototype: Record<string, unknown> }>;
   for (const cls of WEBGPU_CLASSES) {
@@ -71,7 +77,7 @@ export async function meterWebGPU(fn: () => Promise<void>): Promise<Meter[]> {
           return (f as (...a: unknown[]) => unknown).apply(this, args);
         } finally {
           const m = stretches[stretches.length - 1];
-          m[field] += performance.now() - t0;
+          if (reading === 0) m[field] += performance.now() - t0;
           if (counted) m.dispatches++;
         }
       };
@@ -82,10 +88,14 @@ export async function meterWebGPU(fn: () => Promise<void>): Promise<Meter[]> {
   const read = backend.read;
   backend.read = async function (this: unknown, id: object) {
     const t0 = performance.now();
+    reading++;
     try {
       return await read.call(this, id);
     } finally {
-      stretches[stretches.length - 1].readMs += performance.now() - t0;
+      reading--;
+      const m = stretches[stretches.length - 1];
+      m.end = performance.now();
+      m.readMs += m.end - t0;
       stretches.push(meter());
     }
   };
@@ -98,9 +108,38 @@ export async function meterWebGPU(fn: () => Promise<void>): Promise<Meter[]> {
   return stretches;
 }
 
-/** The proxy numbers for both paper networks, keys `<net>_<what>`. */
+/** One measured step: its wall time and the meters of its two stretches summed. */
+export interface StepCost extends Meter {
+  wallMs: number;
+  /** CPU time on the JS thread: wall less the read waits and the submits. */
+  cpuMs: number;
+}
+
+/**
+ * The steps of `stretches` after the first (the warm-up and the set-up before it), given
+ * that each step ends two stretches (it reads the loss, then a weight).
+ */
+export function stepCosts(stretches: Meter[]): StepCost[] {
+  const steps: StepCost[] = [];
+  for (let i = 3; i < stretches.length; i += 2) {
+    const [a, b] = [stretches[i - 1], stretches[i]];
+    const sum = (k: keyof Meter) => a[k] + b[k];
+    const wallMs = b.end - stretches[i - 2].end;
+    const m = {
+      dispatches: sum("dispatches"),
+      webgpuMs: sum("webgpuMs"),
+      submitMs: sum("submitMs"),
+      readMs: sum("readMs"),
+      end: b.end,
+    };
+    steps.push({ ...m, wallMs, cpuMs: wallMs - m.readMs - m.submitMs });
+  }
+  return steps;
+}
+
+/** The proxy numbers for both paper networks (medians of `steps` steps), keys `<net>_<what>`. */
 export async function benchGpuProxy(
-  opts: { input?: number; submitBatch?: number; log?: (s: string) => void } = {},
+  opts: { input?: number; steps?: number; submitBatch?: number; log?: (s: string) => void } = {},
 ): Promise<Record<string, number>> {
   const log = opts.log ?? (() => {});
   const probe = await navigator.gpu?.requestAdapter().catch(() => null);
@@ -111,39 +150,37 @@ export async function benchGpuProxy(
   const info = await initBackend("webgpu");
   log(`backend ${describeBackend(info)}`);
   if (opts.submitBatch) tf.env().set("WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE", opts.submitBatch);
-  const liverInput = opts.input ?? 32;
+  const liverInput = opts.input ?? 16;
   const result: Record<string, number> = {};
   for (const name of ["liver", "tumor"] as const) {
     const cfg = await loadExperiment(`experiments/${name}.json`, { profile: "paper" });
     const input = name === "liver" ? liverInput : 2 * liverInput;
-    let ms = 0;
     const stretches = await meterWebGPU(async () => {
-      ms = (await timeTrainStep(cfg.model, cfg.train.batchSize, 1, {
+      await timeTrainStep(cfg.model, cfg.train.batchSize, opts.steps ?? 3, {
         input,
         backend: "webgpu",
-      })).ms;
+      });
     });
-    // A step reads twice (the loss, then a weight): stretches 0-1 are the warm-up step
-    // (and the set-up before it), 2-3 the measured one.
-    const step = stretches.slice(2, 4);
-    const sum = (k: keyof Meter) => step.reduce((a, m) => a + m[k], 0);
-    const cpu = ms - sum("readMs") - sum("submitMs");
-    Object.assign(result, {
-      [`${name}_input`]: input,
-      [`${name}_dispatches`]: sum("dispatches"),
-      [`${name}_cpu_ms`]: cpu,
-      [`${name}_webgpu_ms`]: sum("webgpuMs"),
-      [`${name}_js_ms`]: cpu - sum("webgpuMs"),
-      [`${name}_submit_ms`]: sum("submitMs"),
-      [`${name}_us_per_dispatch`]: (1000 * cpu) / sum("dispatches"),
-      [`${name}_step_ms`]: ms,
-    });
+    const steps = stepCosts(stretches);
+    const median = (f: (s: StepCost) => number) =>
+      steps.map(f).sort((a, b) => a - b)[Math.floor(steps.length / 2)];
+    const r = {
+      input,
+      dispatches: median((s) => s.dispatches),
+      cpu_ms: median((s) => s.cpuMs),
+      webgpu_ms: median((s) => s.webgpuMs),
+      js_ms: median((s) => s.cpuMs - s.webgpuMs),
+      submit_ms: median((s) => s.submitMs),
+      us_per_dispatch: median((s) => (1000 * s.cpuMs) / s.dispatches),
+      step_ms: median((s) => s.wallMs),
+    };
+    for (const [k, v] of Object.entries(r)) result[`${name}_${k}`] = v;
     log(
       `${name} (paper network, input ${input}, batch ${cfg.train.batchSize}): ` +
-        `${sum("dispatches")} dispatches, ${cpu.toFixed(0)} ms CPU (${
-          sum("webgpuMs").toFixed(0)
-        } in WebGPU calls but submit), ${(1000 * cpu / sum("dispatches")).toFixed(0)} us a ` +
-        `dispatch; ${ms.toFixed(0)} ms wall, ${sum("submitMs").toFixed(0)} in submits`,
+        `${r.dispatches} dispatches, ${r.cpu_ms.toFixed(0)} ms CPU (${r.js_ms.toFixed(0)} JS, ${
+          r.webgpu_ms.toFixed(0)
+        } WebGPU calls but submit), ${r.us_per_dispatch.toFixed(0)} us a dispatch; ` +
+        `${r.step_ms.toFixed(0)} ms wall, ${r.submit_ms.toFixed(0)} in submits`,
     );
   }
   return result;
@@ -152,10 +189,15 @@ export async function benchGpuProxy(
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { input: { type: "string" }, "submit-batch": { type: "string" } },
+    options: {
+      input: { type: "string" },
+      steps: { type: "string" },
+      "submit-batch": { type: "string" },
+    },
   });
   const r = await benchGpuProxy({
     input: values.input ? Number(values.input) : undefined,
+    steps: values.steps ? Number(values.steps) : undefined,
     submitBatch: values["submit-batch"] ? Number(values["submit-batch"]) : undefined,
     log: (s) => console.log(s),
   });
