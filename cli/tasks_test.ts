@@ -2,7 +2,8 @@
  * Every task's entry point, run as `deno task` runs it (a subprocess) on small data at the
  * smoke profile: each must exit by itself with its status once its work is done (a process
  * kept alive by worker threads or open handles never returns to a terminal, a script or a
- * cluster job). `bench` is only asked for its usage: its benchmarks take minutes.
+ * cluster job). `bench` and `sweep` are only asked for their usage: they take minutes (the
+ * sweep's own tests run it).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -115,7 +116,9 @@ Deno.test("every task exits with its status when its work is done", async () => 
     await ok(root, "cli/validate.ts", "--run", liver, "--backend", "cpu");
     await ok(root, "cli/tables.ts", "--evaluation", "e.json", "--out", "tables");
     await ok(root, "cli/notebooks.ts", join(repo, "notebooks", "_smoke.ipynb"), "--no-html");
+    await ok(root, "cli/export.ts", "--run", liver, "--out", "exported");
     assert.match(await ok(root, "bench/run.ts", "--help"), /usage: deno task bench/);
+    assert.match(await ok(root, "cli/sweep.ts", "--help"), /usage: deno task sweep/);
     // And with a failure, the failure's status.
     assert.equal(
       (await task(root, "cli/evaluate.ts", "--predictions", "none", "--references", data)).code,
