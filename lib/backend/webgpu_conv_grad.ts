@@ -67,18 +67,9 @@ const PARTIAL: ShaderSpec = {
   workgroupSize: 256,
   prelude: `
 var<workgroup> As: array<f32, ${TK * TM}>;
-var<workgroup> Bs: array<f32, ${TK * TN}>;
-fn xAt(k: u32, r: u32, kEnd: u32) -> f32 {
-  if (k >= kEnd || r >= u.rows) { return 0.0; }
-  let c = r % u.ci;
-  let tap = r / u.ci;
-  let q = k / u.ow;
-  let iy = i32(q % u.oh) + i32(tap / u.kw) - u.top;
-  let ix = i32(k % u.ow) + i32(tap % u.kw) - u.left;
-  if (iy < 0 || iy >= u.h || ix < 0 || ix >= u.w) { return 0.0; }
-  let nb = i32(q / u.oh);
-  return x[u32(((nb * u.h + iy) * u.w + ix)) * u.ci + c];
-}`,
+var<workgroup> Bs: array<f32, ${TK * TN}>;`,
+  // A thread loads one row r of A for pixels t / 64 + 4j of each slab (256 threads, 64 rows):
+  // its tap and channel are decoded once.
   body: `
   let t = lid.x;
   let r0 = wid.x * ${TM}u;
@@ -87,11 +78,26 @@ fn xAt(k: u32, r: u32, kEnd: u32) -> f32 {
   let kEnd = min(kStart + u.kc, u.pixels);
   let col = t % ${TN}u;
   let rg = t / ${TN}u;
+  let row = r0 + t % ${TM}u;
+  let rowOk = row < u.rows;
+  let c = row % u.ci;
+  let tap = row / u.ci;
+  let da = i32(tap / u.kw) - u.top;
+  let db = i32(tap % u.kw) - u.left;
   var acc = vec4<f32>(0.0);
   for (var k0 = kStart; k0 < kEnd; k0 = k0 + ${TK}u) {
     for (var j = 0u; j < ${(TK * TM) / 256}u; j = j + 1u) {
-      let e = t + 256u * j;
-      As[e] = xAt(k0 + e / ${TM}u, r0 + e % ${TM}u, kEnd);
+      let k = k0 + t / ${TM}u + ${256 / TM}u * j;
+      var v = 0.0;
+      if (rowOk && k < kEnd) {
+        let q = k / u.ow;
+        let iy = i32(q % u.oh) + da;
+        let ix = i32(k % u.ow) + db;
+        if (iy >= 0 && iy < u.h && ix >= 0 && ix < u.w) {
+          v = x[u32((i32(q / u.oh) * u.h + iy) * u.w + ix) * u.ci + c];
+        }
+      }
+      As[t + 256u * j] = v;
     }
     for (var j = 0u; j < ${(TK * TN) / 256}u; j = j + 1u) {
       let e = t + 256u * j;
