@@ -130,3 +130,55 @@ Deno.test("writeTfEvents: one event file per run, read back record by record", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** protobuf's own decoder, given the Event and Summary fields of TensorFlow's .proto files. */
+const PY_READER = `
+import struct, sys, json
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+f = descriptor_pb2.FileDescriptorProto(name="e.proto", package="tensorflow", syntax="proto3")
+v = f.message_type.add(name="Value")
+v.field.add(name="tag", number=1, type=9, label=1)
+v.field.add(name="simple_value", number=2, type=2, label=1)
+s = f.message_type.add(name="Summary")
+s.field.add(name="value", number=1, type=11, label=3, type_name=".tensorflow.Value")
+e = f.message_type.add(name="Event")
+e.field.add(name="wall_time", number=1, type=1, label=1)
+e.field.add(name="step", number=2, type=3, label=1)
+e.field.add(name="file_version", number=3, type=9, label=1, oneof_index=0)
+e.field.add(name="summary", number=5, type=11, label=1, type_name=".tensorflow.Summary", oneof_index=0)
+e.oneof_decl.add(name="what")
+pool = descriptor_pool.DescriptorPool()
+pool.Add(f)
+Event = message_factory.MessageFactory(pool).GetPrototype(pool.FindMessageTypeByName("tensorflow.Event"))
+data, p, out = open(sys.argv[1], "rb").read(), 0, []
+while p < len(data):
+    (n,) = struct.unpack("<Q", data[p:p + 8])
+    ev = Event()
+    ev.ParseFromString(data[p + 12:p + 12 + n])
+    out.append([ev.step, ev.wall_time, ev.file_version, {x.tag: x.simple_value for x in ev.summary.value}])
+    p += 16 + n
+print(json.dumps(out))
+`;
+
+Deno.test("Python's protobuf decoder reads the event file (when Debian's python3-protobuf is there)", async () => {
+  const python = "/usr/bin/python3";
+  const has = await new Deno.Command(python, { args: ["-c", "import google.protobuf"] }).output()
+    .then((o) => o.success, () => false);
+  if (!has) return console.warn("skipped: python3-protobuf is not installed");
+  const dir = await Deno.makeTempDir();
+  try {
+    const metrics = [epoch(1, 0.25), epoch(2, 0.5)];
+    const path = await writeTfEvents(dir, metrics);
+    const out = await new Deno.Command(python, { args: ["-c", PY_READER, path] }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const events = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(events.length, 3);
+    assert.equal(events[0][2], "brain.Event:2");
+    assert.deepEqual(events.slice(1).map((e: unknown[]) => e[0]), [1, 2]);
+    assert.equal(events[2][1], Date.parse(metrics[1].time) / 1000);
+    assert.equal(events[2][3]["dice/validation"], 0.5);
+    assert.equal(events[1][3]["loss/validation"], 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
