@@ -9,7 +9,8 @@
  *
  * `deno run -A bench/gpu_pack.ts` then, with the device tool:
  * `run({ command: "bash .carry/gpu/run.sh", carry: [".carry/gpu", ".gl"], timeout_s: 600 })`.
- * The outputs come back as `gpu_step.json`, `gpu_step.log` and `gpu_proxy.log`.
+ * The outputs come back as `gpu_step.json` and a log per part (`gpu_step.log`, `gpu_proxy.log`,
+ * `gpu_step_mm.log`, `gpu_proxy_submit64.log`).
  * @module
  */
 import { dirname, join } from "node:path";
@@ -44,8 +45,11 @@ async function sh(cmd: string, args: string[], cwd = ROOT): Promise<void> {
   }
 }
 
+// In order of what matters, each under its own limit so that what ran comes back: the table
+// (ours, stock, PyTorch, GPU time per kernel), the paper-size count and CPU per dispatch, then
+// two tfjs flags (the matrix-product input gradient, fewer submits).
 const RUN_SH = `#!/usr/bin/env bash
-# Written by bench/gpu_pack.ts: the GPU measurements of issue 10 in one call.
+# Written by bench/gpu_pack.ts: the GPU measurements of issue 10 in one call (at most 9 minutes).
 set -uo pipefail
 for f in .gl/*.deb; do dpkg -x "$f" /; done
 ldconfig
@@ -54,9 +58,11 @@ if [ -f "$icd" ]; then export VK_DRIVER_FILES="$icd"; fi
 export XDG_RUNTIME_DIR="$(mktemp -d)"
 gzip -dc .carry/gpu/deno.gz >/tmp/deno && chmod +x /tmp/deno
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
-/tmp/deno run -A .carry/gpu/gpu_step.js --stock --profile --python python3 \\
-  --json "$OUT/gpu_step.json" 2>&1 | tee "$OUT/gpu_step.log"
-/tmp/deno run -A .carry/gpu/gpu_proxy.js --input 256 2>&1 | tee "$OUT/gpu_proxy.log"
+step() { local name=$1 limit=$2; shift 2; echo "== $name"; timeout "$limit" /tmp/deno run -A "$@" 2>&1 | tee "$OUT/$name.log"; }
+step gpu_step 300 .carry/gpu/gpu_step.js --stock --profile --python python3 --json "$OUT/gpu_step.json"
+step gpu_proxy 90 .carry/gpu/gpu_proxy.js --input 256
+step gpu_step_mm 90 .carry/gpu/gpu_step.js --steps 3 --no-torch --flags WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE=false
+step gpu_proxy_submit64 60 .carry/gpu/gpu_proxy.js --input 256 --flags WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64
 `;
 
 if (import.meta.main) {

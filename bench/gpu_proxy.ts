@@ -18,8 +18,8 @@
  * 24 have one chunk and skip it): the paper's liver step should count 3 more than at 16 px.
  * `.carry/gpu/run.sh` (`bench/gpu_pack.ts`) counts it at the paper's input on a GPU.
  *
- * `deno run -A bench/gpu_proxy.ts [--input 16] [--steps 3] [--submit-batch N]` (N:
- * `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE`, tfjs's default 15).
+ * `deno run -A bench/gpu_proxy.ts [--input 16] [--steps 3] [--flags K=V,...]` (tfjs flags,
+ * `bench/gpu_flags.ts`, e.g. `WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64`: tfjs's default is 15).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -27,6 +27,7 @@ import { parseArgs } from "node:util";
 import { describeBackend, initBackend } from "../lib/backend/select.ts";
 import { loadExperiment } from "../lib/config/load.ts";
 import { timeTrainStep } from "./train_step.ts";
+import { setTfFlags } from "./gpu_flags.ts";
 
 /** What one stretch of the run between two reads cost. */
 export interface Meter {
@@ -139,7 +140,7 @@ export function stepCosts(stretches: Meter[]): StepCost[] {
 
 /** The proxy numbers for both paper networks (medians of `steps` steps), keys `<net>_<what>`. */
 export async function benchGpuProxy(
-  opts: { input?: number; steps?: number; submitBatch?: number; log?: (s: string) => void } = {},
+  opts: { input?: number; steps?: number; flags?: string; log?: (s: string) => void } = {},
 ): Promise<Record<string, number>> {
   const log = opts.log ?? (() => {});
   const probe = await navigator.gpu?.requestAdapter().catch(() => null);
@@ -149,7 +150,8 @@ export async function benchGpuProxy(
   }
   const info = await initBackend("webgpu");
   log(`backend ${describeBackend(info)}`);
-  if (opts.submitBatch) tf.env().set("WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE", opts.submitBatch);
+  const flags = setTfFlags(opts.flags);
+  if (Object.keys(flags).length) log(`tfjs flags ${JSON.stringify(flags)}`);
   const liverInput = opts.input ?? 16;
   const result: Record<string, number> = {};
   for (const name of ["liver", "tumor"] as const) {
@@ -192,13 +194,13 @@ if (import.meta.main) {
     options: {
       input: { type: "string" },
       steps: { type: "string" },
-      "submit-batch": { type: "string" },
+      flags: { type: "string" },
     },
   });
   const r = await benchGpuProxy({
     input: values.input ? Number(values.input) : undefined,
     steps: values.steps ? Number(values.steps) : undefined,
-    submitBatch: values["submit-batch"] ? Number(values["submit-batch"]) : undefined,
+    flags: values.flags,
     log: (s) => console.log(s),
   });
   console.log(JSON.stringify(r));

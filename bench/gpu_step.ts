@@ -5,7 +5,8 @@
  * in PyTorch on CUDA (`bench/train_step.py --device cuda`) in the same run.
  *
  * `deno run -A bench/gpu_step.ts [--steps N] [--backend webgpu] [--input 256]
- *   [--python python3] [--torch-device cuda] [--no-torch] [--profile] [--stock] [--json FILE]`
+ *   [--python python3] [--torch-device cuda] [--no-torch] [--profile] [--stock]
+ *   [--flags K=V,...] [--json FILE]` (`--flags`: tfjs flags, `bench/gpu_flags.ts`)
  * (`--stock` also times the steps with tfjs's own webgpu kernels in place of ours:
  * `lib/backend/webgpu_stock.ts`)
  * (`--profile` adds, per kernel during one step, the CPU time spent dispatching it and the
@@ -20,6 +21,7 @@ import { describeBackend, initBackend } from "../lib/backend/select.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
 import { useStockWebGPUKernels } from "../lib/backend/webgpu_stock.ts";
 import { timeTorch, timeTrainStep } from "./train_step.ts";
+import { setTfFlags } from "./gpu_flags.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -34,13 +36,17 @@ const { values } = parseArgs({
     stock: { type: "boolean", default: false },
     experiments: { type: "string", default: "experiments" },
     json: { type: "string" },
+    flags: { type: "string" },
   },
 });
 const steps = Number(values.steps);
 const info = await initBackend(values.backend as BackendName);
 console.log(`backend ${describeBackend(info)}`);
+const flags = setTfFlags(values.flags);
+if (Object.keys(flags).length) console.log(`tfjs flags ${JSON.stringify(flags)}`);
 
 const result: Record<string, number | string> = { backend: info.name, device: info.device };
+if (values.flags) result.flags = values.flags;
 /** Steps of the paper's schedule per model, for the estimated training time. */
 const scheduleSteps: Record<string, number> = {};
 /** Hours of `scheduleSteps` steps of `ms` each. */
