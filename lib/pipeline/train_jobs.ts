@@ -40,6 +40,8 @@ export interface TrainJobsOptions<J extends { name: string } = TrainJob> {
   onStart?: (job: J) => void;
   /** Called when a job's process has finished successfully. */
   onDone?: (job: J) => Promise<void>;
+  /** `WASM_THREADS` of every process (default: 1 when several run side by side, else unset). */
+  threads?: number;
 }
 
 const TRAIN_CLI = new URL("../../cli/train.ts", import.meta.url).pathname;
@@ -83,7 +85,11 @@ export async function runDenoJobs<J extends { name: string }>(
   const concurrency = Math.max(1, opts.concurrency ?? 2);
   const log = opts.log ?? ((line: string) => console.error(line));
   // Side by side, each process gets one wasm thread; alone, it may use the machine.
-  const threads = jobs.length > 1 && concurrency > 1 ? "1" : undefined;
+  const threads = opts.threads !== undefined
+    ? String(opts.threads)
+    : jobs.length > 1 && concurrency > 1
+    ? "1"
+    : undefined;
   const failures: { job: J; error: string }[] = [];
   const queue = [...jobs];
   const worker = async () => {

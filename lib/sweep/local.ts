@@ -27,6 +27,7 @@ export function localEngine(opts: LocalEngineOptions = {}): SweepEngine {
   return {
     name: "local",
     async run(plan: SweepPlan, cells: SweepCell[], phases) {
+      const concurrency = opts.concurrency ?? 2;
       const enc = new TextEncoder();
       const logs = new Map<number, Deno.FsFile>();
       for (const c of cells) {
@@ -40,7 +41,9 @@ export function localEngine(opts: LocalEngineOptions = {}): SweepEngine {
           cells.map((c) => ({ ...c, name: `cell-${c.index}` })),
           (c) => [SWEEP_CLI, "--plan", planPath(plan), "--cell", String(c.index)],
           {
-            concurrency: opts.concurrency ?? 2,
+            concurrency,
+            // Fixed for the sweep, so a cell rerun alone computes as it did beside another.
+            threads: concurrency > 1 ? 1 : undefined,
             log: () => {}, // the sweep view shows progress; the log file has every line
             onLine: (c, line) => logs.get(c.index)!.writeSync(enc.encode(line + "\n")),
             onStart: (c) => phases.set(c.index, "running"),

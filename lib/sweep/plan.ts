@@ -23,11 +23,11 @@ import { writeJsonAtomic } from "../util/atomic.ts";
 
 /** The 2x2 ablation of the liver model: the paper's model and its three variants. */
 export const ABLATION_GRID: readonly string[] = [
-  "experiments/liver.json",
-  "experiments/ablation-relu.json",
-  "experiments/ablation-transposed.json",
-  "experiments/ablation-relu-transposed.json",
-];
+  "liver",
+  "ablation-relu",
+  "ablation-transposed",
+  "ablation-relu-transposed",
+].map((n) => new URL(`../../experiments/${n}.json`, import.meta.url).pathname);
 
 /** What to sweep. */
 export interface SweepSpec {
@@ -42,7 +42,10 @@ export interface SweepSpec {
   runsDir?: string;
   /** Sweep folder: plan, Slurm script, logs (default `results/sweeps/<name>`). */
   dir?: string;
-  /** Default: `ablation-<profile>` for the default grid, else `sweep-<digest>`. */
+  /**
+   * Default: `ablation-<profile>` for the 2x2 (whatever the overrides: notebook 04 shows the
+   * latest), else `sweep-<digest of the run folders>`.
+   */
   name?: string;
   /** Overrides each config's `train.backend` (not part of the run's identity, as on resume). */
   backend?: BackendName;
@@ -139,8 +142,7 @@ export async function planSweep(spec: SweepSpec): Promise<SweepPlan> {
     }
   }
   const isAblation = spec.experiments.length === ABLATION_GRID.length &&
-    spec.experiments.every((e, i) => resolve(e) === resolve(ABLATION_GRID[i])) &&
-    !spec.overrides;
+    spec.experiments.every((e, i) => resolve(e) === ABLATION_GRID[i]);
   const name = spec.name ??
     (isAblation
       ? `ablation-${spec.profile}`

@@ -44,7 +44,6 @@ export interface SlurmEngineOptions {
   resources?: SlurmResources;
   /** Seconds between `squeue` polls (default 10). */
   pollSeconds?: number;
-  log?: (line: string) => void;
 }
 
 /** The job the sweep submitted last (`slurm.json`). */
@@ -177,7 +176,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function slurmEngine(opts: SlurmEngineOptions = {}): SweepEngine {
   const pollMs = (opts.pollSeconds ?? 10) * 1000;
-  const log = opts.log ?? ((line: string) => console.error(line));
   return {
     name: "slurm",
     async check() {
@@ -189,7 +187,7 @@ export function slurmEngine(opts: SlurmEngineOptions = {}): SweepEngine {
         );
       }
     },
-    async run(plan: SweepPlan, cells: SweepCell[], phases: Map<number, CellPhase>) {
+    async run(plan: SweepPlan, cells: SweepCell[], phases: Map<number, CellPhase>, log) {
       const jobFile = join(plan.dir, "slurm.json");
       const wanted = new Set(cells.map((c) => c.index));
       let job = await readJob(jobFile);

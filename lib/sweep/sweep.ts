@@ -25,14 +25,18 @@ export interface SweepEngine {
    * Run `cells` once; resolves when none is queued or running, with why each cell
    * that stopped did so (cells that finished need no entry). Sets `phases` as cells move.
    */
-  run(plan: SweepPlan, cells: SweepCell[], phases: Map<number, CellPhase>): Promise<
-    Map<number, string>
-  >;
+  run(
+    plan: SweepPlan,
+    cells: SweepCell[],
+    phases: Map<number, CellPhase>,
+    log: (line: string) => void,
+  ): Promise<Map<number, string>>;
 }
 
 export interface SweepOptions {
   /** Reruns of a cell that stopped unfinished (default 1). */
   retries?: number;
+  /** Default: lines printed above the view. */
   log?: (line: string) => void;
   /** Default: a view on stderr. */
   view?: SweepView;
@@ -61,11 +65,11 @@ export async function runSweep(
   engine: SweepEngine,
   opts: SweepOptions = {},
 ): Promise<SweepOutcome> {
-  const log = opts.log ?? ((line: string) => console.error(line));
   const retries = opts.retries ?? 1;
   await engine.check?.();
   await writePlan(plan);
   const view = opts.view ?? createSweepView(plan, engine.name);
+  const log = opts.log ?? view.log;
   const unfinished = async (cells: SweepCell[]) => {
     const states = await Promise.all(cells.map((c) => cellState(c)));
     return cells.filter((_, i) => !states[i].finished);
@@ -92,7 +96,7 @@ export async function runSweep(
         );
       }
       for (const c of todo) attempts.set(c.index, attempt + 1);
-      const stopped = await engine.run(plan, todo, view.phases);
+      const stopped = await engine.run(plan, todo, view.phases, log);
       todo = await unfinished(todo);
       for (const c of todo) {
         const why = stopped.get(c.index) ?? "stopped before its run finished";

@@ -13,6 +13,7 @@ const quietView = (): SweepView => ({
   phases: new Map(),
   refresh: () => Promise.resolve(),
   done: () => Promise.resolve(),
+  log: () => {},
 });
 
 Deno.test("local sweep: a killed cell resumes, finished cells are skipped, a failing cell is reported", async () => {

@@ -69,6 +69,8 @@ export interface SweepView {
   refresh(): Promise<void>;
   /** Draw the final state. */
   done(): Promise<void>;
+  /** Print a line above the view (a redrawn block would otherwise overwrite it). */
+  log(line: string): void;
 }
 
 export interface SweepViewOptions {
@@ -121,6 +123,11 @@ export function createSweepView(
     },
     async done() {
       draw(await lines(), true);
+    },
+    log(line) {
+      const clear = tty && drawn ? `\x1b[${drawn}F\x1b[0J` : "";
+      stream.writeSync(enc.encode(`${clear}${line}\n`));
+      drawn = 0;
     },
   };
 }
