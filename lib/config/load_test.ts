@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadExperiment } from "./load.ts";
+import { loadExperiment, loadSlurmResources } from "./load.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const exp = (name: string) => join(repo, "experiments", name);
@@ -166,5 +166,26 @@ Deno.test("numbers outside their range are errors naming the file and the key pa
   await assert.rejects(
     loadExperiment(exp("liver.json"), { overrides: { train: { epochs: -2 } } }),
     /overrides: train\.epochs must be >= 1, got -2/,
+  );
+});
+
+Deno.test("loadSlurmResources: the file's slurm section under its profile's, checked", async () => {
+  assert.deepEqual(await loadSlurmResources(exp("ablation-relu.json"), "cpu"), {
+    cpus: 1,
+    time: "01:00:00",
+  });
+  assert.deepEqual(await loadSlurmResources(exp("liver.json"), "paper"), { gpus: 1, cpus: 4 });
+  assert.deepEqual(await loadSlurmResources(exp("liver.json"), "smoke"), {});
+  // Resources never enter the config (changing them does not make a run another one).
+  const cfg = await loadExperiment(exp("liver.json"), { profile: "cpu" });
+  assert.ok(!("slurm" in cfg));
+  await withFiles(
+    { "bad.json": { extends: exp("liver.json"), slurm: { cpus: 0 } } },
+    async (dir) => {
+      await assert.rejects(
+        loadSlurmResources(join(dir, "bad.json")),
+        /bad\.json: slurm\.cpus must be >= 1/,
+      );
+    },
   );
 });
