@@ -64,7 +64,11 @@ const CLI = defineCli({
     },
     data: { type: "string", value: "DIR", help: "LiTS-layout data folder (overrides data.root)" },
     runs: { type: "string", value: "DIR", default: "results/runs", help: "runs folder" },
-    name: { type: "string", help: "sweep name (default ablation-<profile> for the 2x2)" },
+    name: {
+      type: "string",
+      value: "NAME",
+      help: "sweep name (default ablation-<profile> for the 2x2)",
+    },
     out: { type: "string", value: "DIR", help: "sweep folder (default results/sweeps/<name>)" },
     concurrency: { type: "int", min: 1, default: 2, help: "local: runs at once" },
     retries: {
@@ -82,12 +86,13 @@ const CLI = defineCli({
     },
     partition: {
       type: "string",
+      value: "NAME",
       help: "slurm: partition (default: the experiment's, else the cluster's)",
     },
-    time: { type: "string", help: "slurm: time limit per cell, e.g. 01:00:00" },
+    time: { type: "string", value: "TIME", help: "slurm: time limit per cell, e.g. 01:00:00" },
     gpus: { type: "int", min: 0, help: "slurm: GPUs per cell" },
     cpus: { type: "int", min: 1, help: "slurm: CPUs per cell (default: the experiment's, else 1)" },
-    mem: { type: "string", help: "slurm: memory per cell, e.g. 8G" },
+    mem: { type: "string", value: "SIZE", help: "slurm: memory per cell, e.g. 8G" },
     poll: {
       type: "number",
       greaterThan: 0,
