@@ -61,7 +61,8 @@ export async function ensureDataRoot(
       if (!(err instanceof NiftiError) || err.path !== dataRoot) throw err;
       throw new NiftiError(
         dataRoot,
-        `${err.problem} (${resolve(dataRoot)}). dataRoot must be a LiTS-layout folder ` +
+        `${err.problem}${resolve(dataRoot) === dataRoot ? "" : ` (${resolve(dataRoot)})`}. ` +
+          `dataRoot must be a LiTS-layout folder ` +
           `(volume-N.nii[.gz] and segmentation-N.nii[.gz]), or the default ` +
           `${relative(Deno.cwd(), defaultDir) || "."}, which is generated on first use`,
         { cause: err },
