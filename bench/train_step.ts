@@ -1,8 +1,9 @@
 /**
  * Benchmark: one training step (forward + weighted cross-entropy + backward + Adam with L2)
  * of the liver FC-DenseNet (`lib/models/fc_densenet.ts`, ELU, bilinear up-sampling, SBU) at a
- * 128x128 input on the wasm backend (`lib/backend/select.ts`), and the same networks in
- * PyTorch (`bench/train_step.py`, `/usr/bin/python3`, as many threads as wasm) in the same run:
+ * 128x128 input on the onednn backend (when `libdnnl2` is installed) and on wasm
+ * (`lib/backend/select.ts`), and the same networks in PyTorch (`bench/train_step.py`,
+ * `/usr/bin/python3`, as many threads) in the same run:
  * - `cpu`: the `cpu` profile's width of `experiments/liver.json` (16 first filters, growth 8,
  *   3 layers per block, 3 pooling levels), batch 4;
  * - `paper`: 48 first filters, growth 16, 4 layers per block, 3 pooling levels, batch 3.
@@ -16,7 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { defineCli, runCli } from "../lib/util/cli_args.ts";
 import type { ModelConfig } from "../lib/config/experiment.ts";
 import { describeBackend, initBackend } from "../lib/backend/select.ts";
 import { buildFCDenseNet, outputSize } from "../lib/models/fc_densenet.ts";
@@ -258,15 +259,18 @@ export async function timeTorch(
 }
 
 /**
- * ms/step of each network on wasm and in PyTorch, and their ratio.
+ * ms/step of each network on onednn (when it loads) and on wasm, one backend after the other,
+ * then in PyTorch, and the ratio of each backend to PyTorch.
  * @example
- * const r = await benchTrainStep(); // { cpu_wasm_ms, cpu_torch_ms, cpu_ratio, paper_... }
+ * const r = await benchTrainStep(); // { cpu_onednn_ms, cpu_wasm_ms, cpu_torch_ms, cpu_onednn_ratio, ... }
  */
 export async function benchTrainStep(
   opts: {
     steps?: number;
     threads?: number;
     profile?: boolean;
+    /** Backends to time (default: onednn when it loads, and wasm). */
+    backends?: ("onednn" | "wasm")[];
     /** Also time steps with the stock wasm kernels for these names (`<net>_stock_ms`). */
     stock?: string[];
     log?: (s: string) => void;
@@ -274,66 +278,96 @@ export async function benchTrainStep(
 ): Promise<Record<string, number>> {
   const steps = opts.steps ?? 3;
   const log = opts.log ?? (() => {});
-  const info = await initBackend("wasm", { threads: opts.threads });
-  log(`backend ${describeBackend(info)}`);
-  const result: Record<string, number> = { threads: info.threads ?? 1 };
-  for (const net of NETWORKS) {
-    const { ms, stockMs, microBatch, kernels } = await timeTrainStep(
-      net.model,
-      net.batch,
-      steps,
-      { profile: opts.profile, stock: opts.stock },
-    );
-    result[`${net.name}_wasm_ms`] = ms;
-    result[`${net.name}_micro_batch`] = microBatch;
-    if (stockMs !== undefined) result[`${net.name}_stock_ms`] = stockMs;
-    if (kernels) {
-      const total = [...kernels.values()].reduce((a, b) => a + b, 0);
-      const top = [...kernels].sort((a, b) => b[1] - a[1]).slice(0, 12);
-      log(`${net.name}: wasm kernels, one step (${total.toFixed(0)} ms in kernels):`);
-      for (const [name, t] of top) {
-        log(`  ${name.padEnd(22)} ${t.toFixed(1).padStart(8)} ms ${(100 * t / total).toFixed(1)}%`);
+  const threads = opts.threads ?? Math.max(1, Math.min(navigator.hardwareConcurrency ?? 1, 8));
+  const result: Record<string, number> = { threads };
+  const backends = opts.backends ?? ["onednn", "wasm"];
+  const ran: string[] = [];
+  for (const backend of backends) {
+    let info;
+    try {
+      info = await initBackend(backend, { threads });
+    } catch (err) {
+      log(`backend ${backend} skipped: ${err instanceof Error ? err.message : err}`);
+      continue;
+    }
+    log(`backend ${describeBackend(info)}`);
+    ran.push(backend);
+    for (const net of NETWORKS) {
+      const { ms, stockMs, microBatch, kernels } = await timeTrainStep(
+        net.model,
+        net.batch,
+        steps,
+        { profile: opts.profile, stock: backend === "wasm" ? opts.stock : undefined, backend },
+      );
+      result[`${net.name}_${backend}_ms`] = ms;
+      if (backend === "wasm") result[`${net.name}_micro_batch`] = microBatch;
+      if (stockMs !== undefined) result[`${net.name}_stock_ms`] = stockMs;
+      if (kernels) {
+        const total = [...kernels.values()].reduce((a, b) => a + b, 0);
+        const top = [...kernels].sort((a, b) => b[1] - a[1]).slice(0, 12);
+        log(`${net.name}: ${backend} kernels, one step (${total.toFixed(0)} ms in kernels):`);
+        for (const [name, t] of top) {
+          log(
+            `  ${name.padEnd(22)} ${t.toFixed(1).padStart(8)} ms ${(100 * t / total).toFixed(1)}%`,
+          );
+        }
       }
     }
   }
-  const torch = await timeTorch(steps, info.threads ?? 1);
+  const torch = await timeTorch(steps, threads);
   for (const net of NETWORKS) {
     result[`${net.name}_torch_ms`] = torch[net.name];
-    result[`${net.name}_ratio`] = result[`${net.name}_wasm_ms`] / torch[net.name];
+    for (const backend of ran) {
+      result[`${net.name}_${backend}_ratio`] = result[`${net.name}_${backend}_ms`] /
+        torch[net.name];
+    }
   }
   return result;
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      steps: { type: "string", default: "3" },
-      threads: { type: "string" },
-      profile: { type: "boolean", default: false },
-      stock: { type: "string" },
+const CLI = defineCli({
+  name: "bench/train_step.ts",
+  summary: "One liver training step on onednn and wasm against PyTorch, in one run.",
+  flags: {
+    steps: { type: "int", min: 1, default: 3, help: "timed steps per network and backend" },
+    threads: { type: "int", min: 1, help: "threads for every backend and PyTorch" },
+    backend: {
+      type: "string",
+      choices: ["onednn", "wasm"],
+      help: "time only this backend (default: both)",
     },
-  });
-  const r = await benchTrainStep({
-    steps: Number(values.steps),
-    threads: values.threads ? Number(values.threads) : undefined,
-    profile: values.profile,
-    stock: values.stock?.split(","),
-    log: (s) => console.log(s),
-  });
-  for (const net of NETWORKS) {
-    console.log(
-      `${net.name} (batch ${net.batch}, ${INPUT}x${INPUT}, wasm micro-batch ${
-        r[`${net.name}_micro_batch`]
-      }): wasm ${r[`${net.name}_wasm_ms`].toFixed(0)} ms/step, ` +
-        `PyTorch ${r[`${net.name}_torch_ms`].toFixed(0)} ms/step, ratio ${
-          r[`${net.name}_ratio`].toFixed(2)
-        }`,
-    );
-    const stock = r[`${net.name}_stock_ms`];
-    if (stock !== undefined) {
-      console.log(`  with stock ${values.stock}: wasm ${stock.toFixed(0)} ms/step`);
+    profile: { type: "boolean", help: "also print the time per kernel of one step" },
+    stock: { type: "string", help: "also time wasm with the stock kernels K1,K2,..." },
+  },
+});
+
+if (import.meta.main) {
+  await runCli(CLI, async ({ flags }) => {
+    const r = await benchTrainStep({
+      steps: flags.steps,
+      threads: flags.threads,
+      profile: flags.profile,
+      backends: flags.backend ? [flags.backend as "onednn" | "wasm"] : undefined,
+      stock: flags.stock?.split(","),
+      log: (s) => console.log(s),
+    });
+    for (const net of NETWORKS) {
+      const rows = ["onednn", "wasm"].filter((b) => r[`${net.name}_${b}_ms`] !== undefined).map(
+        (b) =>
+          `${b} ${r[`${net.name}_${b}_ms`].toFixed(0)} ms/step (${
+            r[`${net.name}_${b}_ratio`].toFixed(2)
+          }x)`,
+      );
+      console.log(
+        `${net.name} (batch ${net.batch}, ${INPUT}x${INPUT}, ${r.threads} threads): ${
+          rows.join(", ")
+        }, ` +
+          `PyTorch ${r[`${net.name}_torch_ms`].toFixed(0)} ms/step`,
+      );
+      const stock = r[`${net.name}_stock_ms`];
+      if (stock !== undefined) {
+        console.log(`  with stock ${flags.stock}: wasm ${stock.toFixed(0)} ms/step`);
+      }
     }
-  }
-  Deno.exit(0); // wasm worker threads would keep the process alive
+  });
 }

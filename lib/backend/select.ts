@@ -1,7 +1,8 @@
 /**
  * Picks and initialises the tfjs compute backend. `auto` tries, in order: tfjs-node-gpu,
  * tfjs-node (only when installed: never required), WebGPU on a real GPU (not Mesa's
- * llvmpipe/lavapipe software adapter), wasm (threads, with the kernels of
+ * llvmpipe/lavapipe software adapter), onednn (the cpu backend with oneDNN kernels, when
+ * Debian's `libdnnl2` is installed: `onednn_backend.ts`), wasm (threads, with the kernels of
  * `wasm_kernels.ts`), cpu. Prints nothing: callers log the returned {@link BackendInfo}.
  * @module
  */
@@ -12,13 +13,15 @@ import { registerWebGPUBatchNorm } from "./webgpu_batchnorm.ts";
 import type { BackendName } from "../config/experiment.ts";
 import { registerWasmKernels } from "./wasm_kernels.ts";
 import { registerBatchNormGrad } from "./batchnorm_grad.ts";
+import { registerMeanGrad } from "./mean_grad.ts";
+import { describeOneDNN, oneDNNThreads, registerOneDNNBackend } from "./onednn_backend.ts";
 
 /** What `initBackend` set up. */
 export interface BackendInfo {
-  name: "tensorflow" | "webgpu" | "wasm" | "cpu";
+  name: "tensorflow" | "webgpu" | "onednn" | "wasm" | "cpu";
   /** The device in words: GPU adapter, "CPU (wasm SIMD, 2 threads)", ... */
   device: string;
-  /** XNNPACK threads (wasm only). */
+  /** XNNPACK threads (wasm) or OpenMP threads (onednn). */
   threads?: number;
   /** Why `auto` passed over faster backends, or other notes. */
   detail?: string;
@@ -26,8 +29,8 @@ export interface BackendInfo {
 
 export interface BackendOptions {
   /**
-   * wasm threads; default `WASM_THREADS` from the environment, else the logical core count
-   * (at most 8, the size of the glue's worker pool).
+   * wasm or oneDNN threads; default `WASM_THREADS` from the environment, else the logical
+   * core count (at most 8, the size of the wasm glue's worker pool).
    */
   threads?: number;
 }
@@ -66,6 +69,7 @@ export function initBackend(
 
 async function choose(name: BackendName, opts: BackendOptions): Promise<BackendInfo> {
   registerBatchNormGrad();
+  registerMeanGrad();
   switch (name) {
     case "tensorflow": {
       const info = await tryTensorflow();
@@ -79,6 +83,11 @@ async function choose(name: BackendName, opts: BackendOptions): Promise<BackendI
     }
     case "webgpu":
       return await initWebGPU(await probeWebGPU(), true);
+    case "onednn": {
+      const info = await initOneDNN(opts);
+      if (typeof info === "string") throw new Error(`backend 'onednn': ${info}`);
+      return info;
+    }
     case "wasm":
       return await initWasm(opts);
     case "cpu":
@@ -92,12 +101,15 @@ async function choose(name: BackendName, opts: BackendOptions): Promise<BackendI
 
 async function chooseAuto(opts: BackendOptions): Promise<BackendInfo> {
   const notes: string[] = [];
-  const native = await tryTensorflow();
-  if (native != null) return native;
+  const tensorflow = await tryTensorflow();
+  if (tensorflow != null) return tensorflow;
   notes.push("tfjs-node not installed");
   const probe = await probeWebGPU();
   if (probe.adapter != null && !probe.software) return await initWebGPU(probe, false);
   notes.push(probe.adapter == null ? "no WebGPU adapter" : `WebGPU is ${probe.description}`);
+  const native = await initOneDNN(opts);
+  if (typeof native !== "string") return { ...native, detail: notes.join("; ") };
+  notes.push(native);
   try {
     const info = await initWasm(opts);
     return { ...info, detail: notes.join("; ") };
@@ -206,6 +218,16 @@ async function initWasm(opts: BackendOptions): Promise<BackendInfo> {
       ? `asked for ${threads} wasm threads, got ${actual} (cores: ${navigator.hardwareConcurrency})`
       : undefined,
   };
+}
+
+/** The onednn backend, or why it cannot be used (library missing or of another version). */
+async function initOneDNN(opts: BackendOptions): Promise<BackendInfo | string> {
+  const threads = opts.threads ?? defaultThreads();
+  const why = registerOneDNNBackend({ threads });
+  if (why !== null) return why;
+  tf.env().set("PROD", true); // the cpu backend's console banner, as in initCpu
+  if (!(await tf.setBackend("onednn"))) return "the onednn backend failed to initialise";
+  return { name: "onednn", device: `CPU (${describeOneDNN()})`, threads: oneDNNThreads() };
 }
 
 async function initCpu(): Promise<BackendInfo> {

@@ -15,7 +15,7 @@ export type Task = "liver" | "tumor";
 export type ProfileName = "smoke" | "cpu" | "paper";
 
 /** Compute backends; `auto` picks the fastest that loads. */
-export type BackendName = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
+export type BackendName = "auto" | "tensorflow" | "webgpu" | "onednn" | "wasm" | "cpu";
 
 /** Train/validation/test split: by seeded counts, or explicit case ids. */
 export type SplitConfig =

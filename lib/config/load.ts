@@ -129,7 +129,7 @@ const experimentKeys: Record<string, Spec> = {
     trainIterations: count,
     validationIterations: intIn({ min: 0 }),
     seed: int,
-    backend: oneOfValues("auto", "tensorflow", "webgpu", "wasm", "cpu"),
+    backend: oneOfValues("auto", "tensorflow", "webgpu", "onednn", "wasm", "cpu"),
   }, { optional: ["learningRateSchedule"] }),
   postprocess: obj({
     erosionRadius: nonNegative,

@@ -342,7 +342,7 @@ async function trainInto(
       adamOptions(cfg, model),
     );
   }
-  if (info.name === "wasm" || info.name === "cpu") {
+  if (info.name === "wasm" || info.name === "cpu" || info.name === "onednn") {
     // The wasm heap fails with obscure errors past 4 GiB: say so before the first step.
     checkTrainMemory(model, cfg.train.microBatch, info.name, `${cfg.name} (${cfg.profile})`);
   }

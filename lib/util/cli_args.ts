@@ -363,6 +363,6 @@ export const PROFILE_FLAG = {
 /** `--backend`, shared by the tasks that run a model. */
 export const BACKEND_FLAG = {
   type: "string",
-  choices: ["auto", "tensorflow", "webgpu", "wasm", "cpu"],
+  choices: ["auto", "tensorflow", "webgpu", "onednn", "wasm", "cpu"],
   help: "compute backend (default: the config's, or auto = the fastest that loads)",
 } as const satisfies StringFlag;

@@ -1,0 +1,58 @@
+/**
+ * The `onednn` backend: tfjs's `cpu` backend (tensors are JS `Float32Array`s, outputs of native
+ * kernels drawn from a pool of freed ones: `pooled_cpu_backend.ts`) with the kernels
+ * that dominate a training step replaced by oneDNN primitives (`onednn_kernels.ts`), the library
+ * behind PyTorch's CPU convolutions, called through Deno's FFI.
+ *
+ * Why the data stays in the `cpu` backend's arrays: Deno passes a typed array to C as a pointer
+ * without a copy, so every native kernel works in place on tfjs's own storage, every other
+ * kernel is the stock `cpu` one with no transfer between heaps, and memory is bounded by the
+ * machine, not by wasm's 4 GiB heap (the paper profile's networks need more). The cost is that
+ * the kernels left in JS run single-threaded; they are the small ones (the profile in
+ * `bench/train_step.ts --profile --backend onednn` shows what they add).
+ *
+ * @example
+ * ```ts
+ * const why = registerOneDNNBackend({ threads: 2 });
+ * if (why === null) await tf.setBackend("onednn");
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { PooledCPUBackend } from "./pooled_cpu_backend.ts";
+import { loadOneDNN, ompThreads, type OneDNN } from "./onednn_ffi.ts";
+import { oneDNNKernels } from "./onednn_kernels.ts";
+import { routeTrainingBatchNorm } from "./batchnorm_train.ts";
+
+let registered: OneDNN | undefined;
+
+/**
+ * Registers the `onednn` backend once. Returns null when it is ready, else why not (the
+ * library is missing or of another version: the message names it and what to install).
+ */
+export function registerOneDNNBackend(opts: { threads?: number } = {}): string | null {
+  if (registered !== undefined) return null;
+  const dnnl = loadOneDNN(opts.threads);
+  if (typeof dnnl === "string") return dnnl;
+  tf.registerBackend("onednn", () => new PooledCPUBackend(), 0);
+  const ours = oneDNNKernels(dnnl);
+  const replaced = new Set(ours.map((k) => k.kernelName));
+  for (const k of tf.getKernelsForBackend("cpu")) {
+    if (!replaced.has(k.kernelName)) tf.registerKernel({ ...k, backendName: "onednn" });
+  }
+  for (const k of ours) tf.registerKernel(k);
+  routeTrainingBatchNorm();
+  registered = dnnl;
+  return null;
+}
+
+/** OpenMP threads oneDNN runs on. */
+export function oneDNNThreads(): number {
+  return ompThreads();
+}
+
+/** "oneDNN 2.6.3 (libdnnl.so.2), 2 OpenMP threads", once registered. */
+export function describeOneDNN(): string {
+  if (registered === undefined) return "oneDNN not loaded";
+  return `oneDNN ${registered.version} (${registered.library}), ${ompThreads()} OpenMP threads`;
+}

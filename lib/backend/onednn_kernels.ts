@@ -1,0 +1,544 @@
+/**
+ * tfjs kernels of the `onednn` backend: the work of an FC-DenseNet training step (convolutions
+ * and both their gradients, batch normalisation, ELU/ReLU and their gradients, the broadcasting
+ * arithmetic of batch-norm statistics and dropout, per-channel sums, max pooling, concat and its
+ * split) run as oneDNN primitives on the `cpu` backend's own `Float32Array`s. A kernel hands
+ * the call to the stock `cpu` kernel when its case is not one of those (another dtype, a layout
+ * or dilation oneDNN is not given here, a broadcast on both sides) or when the tensor is so small
+ * that a native call costs more than the JS loop.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { PooledCPUBackend } from "./pooled_cpu_backend.ts";
+import { D, type OneDNN } from "./onednn_ffi.ts";
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from "./batchnorm_train.ts";
+import {
+  batchNormInference,
+  batchNormTraining,
+  batchNormTrainingBackward,
+  binary,
+  convBackwardData,
+  convBackwardFilter,
+  convForward,
+  type ConvGeometry,
+  copyColumns,
+  eltwise,
+  eltwiseBackward,
+  maxPool,
+  maxPoolBackward,
+  softmax,
+  sumAxis,
+} from "./onednn_ops.ts";
+
+/**
+ * Below `size` values an element-wise, reduction or copy kernel runs the stock JS loop (a
+ * native call costs a few µs); tests set it to 0 to run every case natively.
+ */
+export const nativeMin = { size: 4096 };
+
+type Info = tf.TensorInfo;
+type Args = Parameters<tf.KernelFunc>[0];
+
+function values(backend: PooledCPUBackend, t: Info): Float32Array | null {
+  if (t.dtype !== "float32") return null;
+  const v = backend.data.get(t.dataId).values;
+  return v instanceof Float32Array ? v : null;
+}
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function output(backend: PooledCPUBackend, shape: number[], data: Float32Array): Info {
+  return backend.makeTensorInfo(shape, "float32", data);
+}
+
+const calls = new Map<string, { native: number; stock: number }>();
+
+/** How often each replaced kernel ran natively and how often it handed over to `cpu`. */
+export function kernelCalls(): Map<string, { native: number; stock: number }> {
+  return calls;
+}
+
+/** A kernel that tries `native` and falls back to the `cpu` kernel when it returns null. */
+function kernel(name: string, native: (args: Args) => Info | Info[] | null): tf.KernelConfig {
+  const count = { native: 0, stock: 0 };
+  calls.set(name, count);
+  return {
+    kernelName: name,
+    backendName: "onednn",
+    kernelFunc: (args) => {
+      const out = native(args);
+      if (out !== null) {
+        count.native++;
+        return out;
+      }
+      count.stock++;
+      const stock = tf.getKernel(name, "cpu");
+      if (stock == null) throw new Error(`onednn: no cpu kernel ${name} to fall back to`);
+      return stock.kernelFunc(args);
+    },
+  };
+}
+
+function geometry(info: tf.backend_util.Conv2DInfo): ConvGeometry | null {
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  if (info.dataFormat !== "channelsLast") return null;
+  return info;
+}
+
+function convInfo(
+  xShape: number[],
+  filterShape: number[],
+  attrs: tf.NamedAttrMap,
+  dilations: number | [number, number] = 1,
+) {
+  const format = attrs.dataFormat as string | undefined;
+  if (format !== undefined && format !== "NHWC" && format !== "channelsLast") return null;
+  return geometry(tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides as [number, number],
+    dilations,
+    attrs.pad as "same" | "valid",
+    attrs.dimRoundingMode as "floor" | undefined,
+    false,
+    "channelsLast",
+  ));
+}
+
+/** Conv2D and FusedConv2D (bias, linear activation; others go to the cpu kernel). */
+function convKernels(dnnl: OneDNN): tf.KernelConfig[] {
+  const forward = (args: Args, fused: boolean): Info | null => {
+    const backend = args.backend as PooledCPUBackend;
+    const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, Info>;
+    if (fused) {
+      const act = args.attrs?.activation ?? "linear";
+      if (act !== "linear" || preluActivationWeights != null) return null;
+    }
+    const c = convInfo(x.shape, filter.shape, args.attrs!, args.attrs!.dilations as number);
+    const xv = values(backend, x), fv = values(backend, filter);
+    const bv = bias == null ? null : values(backend, bias);
+    if (c === null || xv === null || fv === null || (bias != null && bv === null)) return null;
+    if (bias != null && size(bias.shape) !== c.outChannels) return null;
+    const y = backend.alloc(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
+    convForward(dnnl, c, xv, fv, bv, y);
+    return output(backend, [c.batchSize, c.outHeight, c.outWidth, c.outChannels], y);
+  };
+  return [
+    kernel("Conv2D", (a) => forward(a, false)),
+    kernel("FusedConv2D", (a) => forward(a, true)),
+    kernel("Conv2DBackpropInput", (args) => {
+      const backend = args.backend as PooledCPUBackend;
+      const { dy, filter } = args.inputs as Record<string, Info>;
+      const inputShape = args.attrs!.inputShape as number[];
+      const c = convInfo(inputShape, filter.shape, args.attrs!);
+      const dyv = values(backend, dy), fv = values(backend, filter);
+      if (c === null || dyv === null || fv === null) return null;
+      const dx = backend.alloc(size(inputShape));
+      convBackwardData(dnnl, c, dyv, fv, dx);
+      return output(backend, [...inputShape], dx);
+    }),
+    kernel("Conv2DBackpropFilter", (args) => {
+      const backend = args.backend as PooledCPUBackend;
+      const { x, dy } = args.inputs as Record<string, Info>;
+      const filterShape = args.attrs!.filterShape as number[];
+      const c = convInfo(x.shape, filterShape, args.attrs!);
+      const xv = values(backend, x), dyv = values(backend, dy);
+      if (c === null || xv === null || dyv === null) return null;
+      const df = backend.alloc(size(filterShape));
+      convBackwardFilter(dnnl, c, xv, dyv, df);
+      return output(backend, [...filterShape], df);
+    }),
+  ];
+}
+
+function poolInfo(xShape: number[], attrs: tf.NamedAttrMap) {
+  return tf.backend_util.computePool2DInfo(
+    xShape as [number, number, number, number],
+    attrs.filterSize as [number, number],
+    attrs.strides as [number, number],
+    1,
+    attrs.pad as "same" | "valid",
+    attrs.dimRoundingMode as "floor" | undefined,
+  );
+}
+
+function poolKernels(dnnl: OneDNN): tf.KernelConfig[] {
+  return [
+    kernel("MaxPool", (args) => {
+      const backend = args.backend as PooledCPUBackend;
+      const { x } = args.inputs as Record<string, Info>;
+      const xv = values(backend, x);
+      if (xv === null || x.shape.length !== 4) return null;
+      const c = geometry(poolInfo(x.shape, args.attrs!));
+      if (c === null) return null;
+      const y = backend.alloc(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
+      maxPool(dnnl, c, xv, y);
+      return output(backend, [c.batchSize, c.outHeight, c.outWidth, c.outChannels], y);
+    }),
+    kernel("MaxPoolGrad", (args) => {
+      const backend = args.backend as PooledCPUBackend;
+      const { dy, input } = args.inputs as Record<string, Info>;
+      const xv = values(backend, input), dyv = values(backend, dy);
+      if (xv === null || dyv === null || input.shape.length !== 4) return null;
+      const c = geometry(poolInfo(input.shape, args.attrs!));
+      if (c === null) return null;
+      const dx = backend.alloc(xv.length);
+      maxPoolBackward(dnnl, c, xv, dyv, dx);
+      return output(backend, [...input.shape], dx);
+    }),
+  ];
+}
+
+/** One-input element-wise kernels: name -> oneDNN algorithm, alpha, beta. */
+const UNARY: [string, number, number, number][] = [
+  ["Elu", D.eltElu, 1, 0],
+  ["Relu", D.eltRelu, 0, 0],
+  ["Square", D.eltSquare, 0, 0],
+  ["Sqrt", D.eltSqrt, 0, 0],
+  ["Neg", D.eltLinear, -1, 0],
+  ["Exp", D.eltExp, 0, 0],
+  ["Log", D.eltLog, 0, 0],
+  ["Abs", D.eltAbs, 0, 0],
+  ["Sigmoid", D.eltLogistic, 0, 0],
+  ["Tanh", D.eltTanh, 0, 0],
+];
+
+function unaryKernels(dnnl: OneDNN): tf.KernelConfig[] {
+  const unary = UNARY.map(([name, alg, alpha, beta]) =>
+    kernel(name, (args) => {
+      const backend = args.backend as PooledCPUBackend;
+      const { x } = args.inputs as Record<string, Info>;
+      const xv = values(backend, x);
+      if (xv === null || xv.length < nativeMin.size) return null;
+      const y = backend.alloc(xv.length);
+      eltwise(dnnl, alg, alpha, beta, xv, y);
+      return output(backend, [...x.shape], y);
+    })
+  );
+  const eluGrad = kernel("EluGrad", (args) => {
+    const backend = args.backend as PooledCPUBackend;
+    const { dy, y } = args.inputs as Record<string, Info>;
+    const dyv = values(backend, dy), yv = values(backend, y);
+    if (dyv === null || yv === null || dyv.length < nativeMin.size) return null;
+    if (dyv.length !== yv.length) return null;
+    const dx = backend.alloc(dyv.length);
+    eltwiseBackward(dnnl, D.eltEluDst, 1, dyv, yv, dx);
+    return output(backend, [...dy.shape], dx);
+  });
+  return [...unary, eluGrad];
+}
+
+/**
+ * Shapes of a broadcast a op b for oneDNN, which broadcasts its second input only: the output
+ * dims and the second input's, with adjacent dims of the same broadcast merged (fewer distinct
+ * primitives), and whether the inputs must be swapped. Null when both sides broadcast.
+ */
+export function broadcastDims(
+  aShape: readonly number[],
+  bShape: readonly number[],
+): { out: number[]; a: number[]; b: number[]; swap: boolean } | null {
+  const outShape = tf.backend_util.assertAndGetBroadcastShape([...aShape], [...bShape]);
+  const r = outShape.length;
+  const pad = (s: readonly number[]) => [...new Array(r - s.length).fill(1), ...s];
+  let a = pad(aShape), b = pad(bShape);
+  const aBroad = a.some((d, i) => d !== outShape[i]);
+  const bBroad = b.some((d, i) => d !== outShape[i]);
+  if (aBroad && bBroad) return null;
+  const swap = aBroad;
+  if (swap) [a, b] = [b, a];
+  // Merge runs of dims where b is either full or 1 alike.
+  const outDims: number[] = [], bDims: number[] = [];
+  let lastFull: boolean | null = null;
+  for (let i = 0; i < r; i++) {
+    if (outShape[i] === 1) continue;
+    const full = b[i] === outShape[i];
+    if (full === lastFull) {
+      outDims[outDims.length - 1] *= outShape[i];
+      bDims[bDims.length - 1] *= b[i];
+    } else {
+      outDims.push(outShape[i]);
+      bDims.push(b[i]);
+      lastFull = full;
+    }
+  }
+  if (outDims.length === 0) return { out: outShape, a: [1], b: [1], swap };
+  return { out: outShape, a: outDims, b: bDims, swap };
+}
+
+/** Two-input kernels: name -> algorithm, and whether a op b = b op a. */
+const BINARY: [string, number, boolean][] = [
+  ["Add", D.binAdd, true],
+  ["Multiply", D.binMul, true],
+  ["Sub", D.binSub, false],
+  ["RealDiv", D.binDiv, false],
+  ["Maximum", D.binMax, true],
+  ["Minimum", D.binMin, true],
+];
+
+function binaryKernels(dnnl: OneDNN): tf.KernelConfig[] {
+  return BINARY.map(([name, alg, commutes]) =>
+    kernel(name, (args) => {
+      const backend = args.backend as PooledCPUBackend;
+      const { a, b } = args.inputs as Record<string, Info>;
+      let av = values(backend, a), bv = values(backend, b);
+      if (av === null || bv === null) return null;
+      const shapes = broadcastDims(a.shape, b.shape);
+      if (shapes === null || (shapes.swap && !commutes)) return null;
+      const n = size(shapes.out);
+      if (n < nativeMin.size) return null;
+      if (shapes.swap) [av, bv] = [bv, av];
+      const out = backend.alloc(n);
+      // A per-channel [rows, C] x [1, C] as N x C x 1 x 1: oneDNN's kernel for that layout
+      // runs twice as fast as for the 2-D shape.
+      const perChannel = shapes.a.length === 2 && shapes.b[0] === 1;
+      const aDims = perChannel ? [...shapes.a, 1, 1] : shapes.a;
+      const bDims = perChannel ? [...shapes.b, 1, 1] : shapes.b;
+      binary(dnnl, alg, aDims, bDims, av, bv, out);
+      return output(backend, shapes.out, out);
+    })
+  );
+}
+
+/**
+ * A reduction over `axes` of `shape` as [outer, reduced, inner] (dims of size 1 dropped),
+ * or null when the reduced axes are not adjacent.
+ */
+export function reductionDims(
+  shape: readonly number[],
+  axes: readonly number[],
+): { outer: number; reduced: number; inner: number } | null {
+  const kept = shape.map((d, i) => [d, axes.includes(i)] as const).filter(([d]) => d !== 1);
+  const first = kept.findIndex(([, r]) => r);
+  if (first < 0) return { outer: size(kept.map(([d]) => d)), reduced: 1, inner: 1 };
+  let last = first;
+  while (last + 1 < kept.length && kept[last + 1][1]) last++;
+  if (kept.slice(last + 1).some(([, r]) => r)) return null;
+  const prod = (part: (readonly [number, boolean])[]) => size(part.map(([d]) => d));
+  return {
+    outer: prod(kept.slice(0, first)),
+    reduced: prod(kept.slice(first, last + 1)),
+    inner: prod(kept.slice(last + 1)),
+  };
+}
+
+function reductionKernels(dnnl: OneDNN): tf.KernelConfig[] {
+  const make = (name: string, mean: boolean) =>
+    kernel(name, (args) => {
+      const backend = args.backend as PooledCPUBackend;
+      const { x } = args.inputs as Record<string, Info>;
+      const xv = values(backend, x);
+      if (xv === null || xv.length < nativeMin.size) return null;
+      const axes = tf.util.parseAxisParam(args.attrs!.axis as number | number[], x.shape);
+      const dims = reductionDims(x.shape, axes);
+      if (dims === null) return null;
+      const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
+      const shape = args.attrs!.keepDims
+        ? tf.backend_util.expandShapeToKeepDim(outShape, axes)
+        : outShape;
+      const out = backend.alloc(size(shape));
+      sumAxis(dnnl, dims.outer, dims.reduced, dims.inner, mean, xv, out);
+      return output(backend, shape, out);
+    });
+  return [make("Sum", false), make("Mean", true)];
+}
+
+function batchNormKernel(dnnl: OneDNN): tf.KernelConfig {
+  return kernel("FusedBatchNorm", (args) => {
+    const backend = args.backend as PooledCPUBackend;
+    const { x, mean, variance, scale, offset } = args.inputs as Record<string, Info>;
+    const xv = values(backend, x);
+    if (xv === null || xv.length < nativeMin.size) return null;
+    const channels = x.shape[x.shape.length - 1];
+    // Only per-channel statistics over the last axis.
+    const perChannel = (t: Info | undefined) =>
+      t == null ? null : size(t.shape) === channels ? values(backend, t) : undefined;
+    const m = perChannel(mean), v = perChannel(variance);
+    const s = perChannel(scale), o = perChannel(offset);
+    if (!m || !v || s === undefined || o === undefined) return null;
+    const y = backend.alloc(xv.length);
+    batchNormInference(
+      dnnl,
+      xv.length / channels,
+      channels,
+      (args.attrs!.varianceEpsilon as number) ?? 1e-3,
+      xv,
+      m,
+      v,
+      s ?? new Float32Array(channels).fill(1),
+      o ?? new Float32Array(channels),
+      y,
+    );
+    return output(backend, [...x.shape], y);
+  });
+}
+
+/** `BatchNormTrain` and its gradient (see `batchnorm_train.ts`) as oneDNN's fused batch norm. */
+function trainingBatchNormKernels(dnnl: OneDNN): tf.KernelConfig[] {
+  const forward = kernel(BATCH_NORM_TRAIN, (args) => {
+    const backend = args.backend as PooledCPUBackend;
+    const { x, gamma, beta, mm, mv } = args.inputs as Record<string, Info>;
+    const [xv, g, b, m0, v0] = [x, gamma, beta, mm, mv].map((t) => values(backend, t));
+    if (!xv || !g || !b || !m0 || !v0) throw new Error("onednn BatchNormTrain: float32 only");
+    const channels = x.shape[x.shape.length - 1];
+    const rows = xv.length / channels;
+    const y = backend.alloc(xv.length);
+    const mean = new Float32Array(channels), variance = new Float32Array(channels);
+    batchNormTraining(
+      dnnl,
+      rows,
+      channels,
+      args.attrs!.epsilon as number,
+      xv,
+      g,
+      b,
+      y,
+      mean,
+      variance,
+    );
+    const decay = args.attrs!.decay as number;
+    const mmNew = m0.map((v, c) => v - (v - mean[c]) * decay);
+    const mvNew = v0.map((v, c) => v - (v - variance[c]) * decay);
+    return [y, mean, variance, mmNew, mvNew].map((a, i) =>
+      output(backend, i === 0 ? [...x.shape] : [channels], a)
+    );
+  });
+  const backward = kernel(BATCH_NORM_TRAIN_GRAD, (args) => {
+    const backend = args.backend as PooledCPUBackend;
+    const { dy, x, gamma, mean, variance } = args.inputs as Record<string, Info>;
+    const [dyv, xv, g, m, v] = [dy, x, gamma, mean, variance].map((t) => values(backend, t));
+    if (!dyv || !xv || !g || !m || !v) throw new Error("onednn BatchNormTrainGrad: float32 only");
+    const channels = x.shape[x.shape.length - 1];
+    const dx = backend.alloc(xv.length);
+    const dg = new Float32Array(channels), db = new Float32Array(channels);
+    const eps = args.attrs!.epsilon as number;
+    batchNormTrainingBackward(
+      dnnl,
+      xv.length / channels,
+      channels,
+      eps,
+      dyv,
+      xv,
+      g,
+      m,
+      v,
+      dx,
+      dg,
+      db,
+    );
+    return [
+      output(backend, [...x.shape], dx),
+      output(backend, [channels], dg),
+      output(backend, [channels], db),
+    ];
+  });
+  return [forward, backward];
+}
+
+function concatKernels(dnnl: OneDNN): tf.KernelConfig[] {
+  return [
+    kernel("Concat", (args) => {
+      const backend = args.backend as PooledCPUBackend;
+      const xs = (args.inputs as unknown as Info[]).filter((t) => size(t.shape) > 0);
+      if (xs.length < 2) return null;
+      const vs = xs.map((t) => values(backend, t));
+      if (vs.some((v) => v === null)) return null;
+      const axis = tf.util.parseAxisParam(args.attrs!.axis as number, xs[0].shape)[0];
+      const outer = size(xs[0].shape.slice(0, axis));
+      const inners = xs.map((t) => size(t.shape.slice(axis)));
+      const total = inners.reduce((a, b) => a + b, 0);
+      if (outer * total < nativeMin.size) return null;
+      const out = backend.alloc(outer * total);
+      let start = 0;
+      inners.forEach((inner, i) => {
+        copyColumns(dnnl, outer, total, start, inner, vs[i]!, out, true);
+        start += inner;
+      });
+      const shape = [...xs[0].shape];
+      shape[axis] = xs.reduce((a, t) => a + t.shape[axis], 0);
+      return output(backend, shape, out);
+    }),
+    kernel("SplitV", (args) => {
+      const backend = args.backend as PooledCPUBackend;
+      const { x } = args.inputs as Record<string, Info>;
+      const xv = values(backend, x);
+      if (xv === null || xv.length < nativeMin.size) return null;
+      const axis = tf.util.parseAxisParam(args.attrs!.axis as number, x.shape)[0];
+      const sizes = tf.backend_util.prepareSplitSize(
+        x as unknown as tf.Tensor,
+        args.attrs!.numOrSizeSplits as number | number[],
+        axis,
+      );
+      const outer = size(x.shape.slice(0, axis));
+      const unit = size(x.shape.slice(axis + 1));
+      const total = x.shape[axis] * unit;
+      let start = 0;
+      return sizes.map((s) => {
+        const shape = [...x.shape];
+        shape[axis] = s;
+        const out = backend.alloc(outer * s * unit);
+        if (out.length > 0) copyColumns(dnnl, outer, total, start, s * unit, xv, out);
+        start += s * unit;
+        return output(backend, shape, out);
+      });
+    }),
+  ];
+}
+
+function softmaxKernel(dnnl: OneDNN): tf.KernelConfig {
+  return kernel("Softmax", (args) => {
+    const backend = args.backend as PooledCPUBackend;
+    const { logits } = args.inputs as Record<string, Info>;
+    const xv = values(backend, logits);
+    const rank = logits.shape.length;
+    const dim = args.attrs!.dim as number;
+    if (xv === null || xv.length < nativeMin.size || (dim !== -1 && dim !== rank - 1)) return null;
+    const classes = logits.shape[rank - 1];
+    const y = backend.alloc(xv.length);
+    softmax(dnnl, xv.length / classes, classes, xv, y);
+    return output(backend, [...logits.shape], y);
+  });
+}
+
+/**
+ * Tile where only leading dims repeat (the broadcast of a per-channel value to a whole
+ * activation, as in the mean's gradient): the block is copied once, then doubled with
+ * `copyWithin` (a memmove per doubling).
+ */
+function tileKernel(): tf.KernelConfig {
+  return kernel("Tile", (args) => {
+    const backend = args.backend as PooledCPUBackend;
+    const { x } = args.inputs as Record<string, Info>;
+    const xv = values(backend, x);
+    const reps = args.attrs!.reps as number[];
+    if (xv === null || reps.length !== x.shape.length) return null;
+    // The output is `copies` whole copies of x when every dim up to the last repeated one is 1.
+    const last = reps.findLastIndex((r) => r !== 1);
+    const copies = size(reps);
+    if (last < 0 || x.shape.slice(0, last + 1).some((d) => d !== 1)) return null;
+    if (xv.length * copies < nativeMin.size) return null;
+    const out = backend.alloc(xv.length * copies);
+    out.set(xv);
+    for (let filled = xv.length; filled < out.length; filled *= 2) {
+      out.copyWithin(filled, 0, Math.min(filled, out.length - filled));
+    }
+    return output(backend, x.shape.map((d, i) => d * reps[i]), out);
+  });
+}
+
+/** Every kernel of the `onednn` backend that is not the stock `cpu` one. */
+export function oneDNNKernels(dnnl: OneDNN): tf.KernelConfig[] {
+  return [
+    ...convKernels(dnnl),
+    ...poolKernels(dnnl),
+    ...unaryKernels(dnnl),
+    ...binaryKernels(dnnl),
+    ...reductionKernels(dnnl),
+    batchNormKernel(dnnl),
+    ...trainingBatchNormKernels(dnnl),
+    ...concatKernels(dnnl),
+    softmaxKernel(dnnl),
+    tileKernel(),
+  ];
+}

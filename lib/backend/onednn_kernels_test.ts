@@ -1,0 +1,378 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { compareWithCpu, on, values } from "./testing.ts";
+import { registerOneDNNBackend } from "./onednn_backend.ts";
+import { broadcastDims, kernelCalls, nativeMin, reductionDims } from "./onednn_kernels.ts";
+import { openOneDNN } from "./onednn_ffi.ts";
+import { implementations } from "./onednn_primitives.ts";
+import { registerMeanGrad } from "./mean_grad.ts";
+
+const why = registerOneDNNBackend({ threads: 2 });
+const ignore = why !== null;
+if (ignore) console.log(`onednn tests skipped: ${why}`);
+// Every element-wise case runs natively, however small.
+nativeMin.size = 0;
+
+/** Compares with cpu and checks that each of `kernels` ran natively at least once. */
+async function compare(what: string, fn: () => tf.Tensor[], tol = 1e-4, kernels: string[] = []) {
+  const before = new Map([...kernelCalls()].map(([k, v]) => [k, v.native]));
+  await compareWithCpu("onednn", what, fn, tol);
+  for (const k of kernels) {
+    assert.ok(kernelCalls().get(k)!.native > before.get(k)!, `${what}: ${k} did not run natively`);
+  }
+}
+const t4 = (shape: number[], seed: number) =>
+  tf.tensor4d(
+    values(shape.reduce((a, b) => a * b), seed),
+    shape as [number, number, number, number],
+  );
+
+type Pad = "same" | "valid";
+const convCases: { x: number[]; k: number[]; s: number; pad: Pad }[] = [
+  { x: [2, 5, 6, 3], k: [3, 3, 3, 4], s: 1, pad: "same" },
+  { x: [2, 5, 6, 3], k: [3, 3, 3, 4], s: 1, pad: "valid" },
+  { x: [2, 7, 6, 3], k: [3, 3, 3, 2], s: 2, pad: "same" },
+  { x: [1, 7, 8, 2], k: [3, 3, 2, 3], s: 2, pad: "valid" },
+  { x: [3, 4, 5, 5], k: [1, 1, 5, 2], s: 1, pad: "valid" },
+  { x: [2, 6, 6, 4], k: [1, 1, 4, 3], s: 2, pad: "same" },
+  { x: [1, 6, 4, 7], k: [1, 1, 7, 3], s: 1, pad: "same" },
+  { x: [2, 5, 6, 3], k: [2, 2, 3, 4], s: 1, pad: "same" }, // asymmetric padding
+  { x: [2, 7, 5, 2], k: [3, 1, 2, 3], s: 1, pad: "same" },
+  { x: [1, 7, 6, 2], k: [5, 3, 2, 2], s: 1, pad: "valid" },
+  { x: [1, 9, 9, 17], k: [3, 3, 17, 16], s: 1, pad: "same" }, // growth-rate-like outputs
+];
+
+Deno.test({
+  name: "conv2d with bias, forward and gradients, on onednn match cpu",
+  ignore,
+  fn: async () => {
+    for (const c of convCases) {
+      const bias = values(c.k[3], 3);
+      await compare(
+        `conv ${JSON.stringify(c)}`,
+        () => {
+          const x = t4(c.x, 1), k = t4(c.k, 2), b = tf.tensor1d(bias);
+          const f = (xi: tf.Tensor, ki: tf.Tensor, bi: tf.Tensor) =>
+            tf.fused.conv2d({
+              x: xi as tf.Tensor4D,
+              filter: ki as tf.Tensor4D,
+              bias: bi,
+              strides: c.s,
+              pad: c.pad,
+            }).square().sum();
+          const y = tf.fused.conv2d({ x, filter: k, bias: b, strides: c.s, pad: c.pad });
+          return [y, ...tf.grads(f)([x, k, b])];
+        },
+        1e-4,
+        ["FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"],
+      );
+    }
+  },
+});
+
+Deno.test({
+  name: "transposed conv (stride 2, same) forward and gradients on onednn match cpu",
+  ignore,
+  fn: async () => {
+    for (const [h, w, ci, co] of [[4, 4, 6, 5], [3, 5, 2, 3], [1, 1, 4, 2]]) {
+      await compare(
+        `conv2dTranspose ${h}x${w} ${ci}->${co}`,
+        () => {
+          const x = t4([2, h, w, ci], 4), k = t4([3, 3, co, ci], 5);
+          const out = [2, 2 * h, 2 * w, co] as [number, number, number, number];
+          const f = (xi: tf.Tensor, ki: tf.Tensor) =>
+            tf.conv2dTranspose(xi as tf.Tensor4D, ki as tf.Tensor4D, out, 2, "same").square().sum();
+          return [tf.conv2dTranspose(x, k, out, 2, "same"), ...tf.grads(f)([x, k])];
+        },
+        1e-4,
+        ["Conv2DBackpropInput", "Conv2D", "Conv2DBackpropFilter"],
+      );
+    }
+  },
+});
+
+Deno.test({
+  name: "ELU, ReLU and the other element-wise kernels with their gradients match cpu",
+  ignore,
+  fn: async () => {
+    const v = values(3 * 7 * 5, 6);
+    const pos = v.map((a) => Math.abs(a) + 0.1);
+    await compare(
+      "elu/relu/square/neg/exp/tanh/sigmoid/abs",
+      () => {
+        const x = tf.tensor3d(v, [3, 7, 5]);
+        const fns = [tf.elu, tf.relu, tf.square, tf.neg, tf.exp, tf.tanh, tf.sigmoid, tf.abs];
+        return fns.flatMap((fn) => [fn(x), tf.grad((t: tf.Tensor) => fn(t).mul(x).sum())(x)]);
+      },
+      1e-4,
+      ["Elu", "EluGrad", "Relu", "Square", "Neg", "Exp", "Tanh", "Sigmoid", "Abs"],
+    );
+    await compare(
+      "sqrt/log",
+      () => {
+        const x = tf.tensor1d(pos);
+        return [tf.sqrt(x), tf.log(x), tf.grad((t: tf.Tensor) => tf.log(t).sum())(x)];
+      },
+      1e-4,
+      ["Sqrt", "Log"],
+    );
+  },
+});
+
+Deno.test("broadcastDims merges alike dims and says when to swap", () => {
+  assert.deepEqual(broadcastDims([2, 3, 4, 5], [5]), {
+    out: [2, 3, 4, 5],
+    a: [24, 5],
+    b: [1, 5],
+    swap: false,
+  });
+  assert.deepEqual(broadcastDims([1, 1, 1, 5], [2, 3, 4, 5]), {
+    out: [2, 3, 4, 5],
+    a: [24, 5],
+    b: [1, 5],
+    swap: true,
+  });
+  assert.deepEqual(broadcastDims([2, 3], [2, 3]), { out: [2, 3], a: [6], b: [6], swap: false });
+  assert.deepEqual(broadcastDims([2, 1, 4], [1]), { out: [2, 1, 4], a: [8], b: [1], swap: false });
+  assert.equal(broadcastDims([2, 1], [1, 3]), null);
+  assert.deepEqual(reductionDims([2, 3, 4, 5], [0, 1, 2]), { outer: 1, reduced: 24, inner: 5 });
+  assert.deepEqual(reductionDims([2, 3, 4], [1]), { outer: 2, reduced: 3, inner: 4 });
+  assert.deepEqual(reductionDims([2, 1, 3, 4], [1, 2, 3]), { outer: 2, reduced: 12, inner: 1 });
+  assert.equal(reductionDims([2, 3, 4], [0, 2]), null);
+});
+
+Deno.test({
+  name: "binary kernels with broadcasting on either side match cpu",
+  ignore,
+  fn: async () => {
+    const a = values(2 * 3 * 4 * 5, 7), c = values(5, 8).map((x) => x + 2);
+    await compare(
+      "add/sub/mul/div/max/min",
+      () => {
+        const x = tf.tensor4d(a, [2, 3, 4, 5]);
+        const ch = tf.tensor1d(c), ch4 = ch.reshape([1, 1, 1, 5]);
+        const out: tf.Tensor[] = [];
+        for (const op of [tf.add, tf.sub, tf.mul, tf.div, tf.maximum, tf.minimum]) {
+          out.push(op(x, ch), op(ch4, x), op(x, x.add(3)), op(x, 2));
+        }
+        // the gradients of a broadcast multiply reduce over the broadcast axes
+        out.push(...tf.grads((p: tf.Tensor, q: tf.Tensor) => p.mul(q).square().sum())([x, ch]));
+        return out;
+      },
+      1e-4,
+      ["Add", "Sub", "Multiply", "RealDiv", "Maximum", "Minimum"],
+    );
+  },
+});
+
+Deno.test({
+  name: "sum and mean over axes on onednn match cpu",
+  ignore,
+  fn: async () => {
+    const v = values(3 * 4 * 5 * 6, 9);
+    await compare(
+      "reductions",
+      () => {
+        const x = tf.tensor4d(v, [3, 4, 5, 6]);
+        return [
+          x.sum([0, 1, 2]),
+          x.mean([0, 1, 2], true),
+          x.sum(),
+          x.mean(1),
+          x.sum([1, 3]), // not adjacent: the cpu kernel
+          x.sum([1, 2], true),
+          x.mean(-1),
+        ];
+      },
+      1e-4,
+      ["Sum", "Mean"],
+    );
+  },
+});
+
+Deno.test({
+  name: "batch normalisation (training statistics) and its gradients match cpu",
+  ignore,
+  fn: async () => {
+    const v = values(2 * 5 * 4 * 6, 10);
+    await compare(
+      "batchNorm",
+      () => {
+        const x = tf.tensor4d(v, [2, 5, 4, 6]);
+        const scale = tf.tensor1d(values(6, 11)), offset = tf.tensor1d(values(6, 12));
+        const f = (xi: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
+          const { mean, variance } = tf.moments(xi, [0, 1, 2]);
+          return tf.batchNorm(xi, mean, variance, o, s, 1e-3).square().mul(xi).sum();
+        };
+        const { mean, variance } = tf.moments(x, [0, 1, 2]);
+        return [
+          tf.batchNorm(x, mean, variance, offset, scale, 1e-3),
+          ...tf.grads(f)([x, scale, offset]),
+        ];
+      },
+      1e-4,
+      ["FusedBatchNorm"],
+    );
+  },
+});
+
+Deno.test({
+  name: "max pooling and its gradient match cpu, ties included",
+  ignore,
+  fn: async () => {
+    const v = values(2 * 6 * 8 * 3, 13);
+    // ties: whole windows of equal values, as after dropout zeros
+    const ties = v.map((x, i) => (i % 7 < 4 ? 0 : x));
+    for (const data of [v, ties]) {
+      await compare(
+        "maxPool",
+        () => {
+          const x = tf.tensor4d(data, [2, 6, 8, 3]);
+          const f = (t: tf.Tensor) =>
+            tf.maxPool(t as tf.Tensor4D, 2, 2, "valid").mul(tf.range(1, 37).reshape([1, 3, 4, 3]))
+              .sum();
+          return [tf.maxPool(x, 2, 2, "valid"), tf.grad(f)(x)];
+        },
+        0,
+        ["MaxPool", "MaxPoolGrad"],
+      );
+    }
+  },
+});
+
+Deno.test({
+  name: "concat and its gradient (split) on any axis match cpu",
+  ignore,
+  fn: async () => {
+    await compare(
+      "concat",
+      () => {
+        const a = t4([2, 3, 4, 5], 14), b = t4([2, 3, 4, 2], 15), c = t4([2, 3, 4, 1], 16);
+        const f = (p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) =>
+          tf.concat([p, q, r], 3).mul(tf.range(0, 8).reshape([1, 1, 1, 8])).square().sum();
+        return [
+          tf.concat([a, b, c], 3),
+          tf.concat([a, a], 1),
+          tf.concat([a, a], 0),
+          ...tf.grads(f)([a, b, c]),
+          ...tf.split(a, [1, 3, 1], 3),
+          ...tf.split(a, 3, 1),
+        ];
+      },
+      0,
+      ["Concat", "SplitV"],
+    );
+  },
+});
+
+Deno.test({
+  name: "convolutions run on oneDNN's own implementations, not a reference loop",
+  ignore,
+  fn: async () => {
+    await on("onednn", () => [tf.conv2d(t4([1, 8, 8, 4], 1), t4([3, 3, 4, 4], 2), 1, "same")]);
+    const impls = [...implementations("conv:").values()];
+    assert.ok(impls.length > 0);
+    for (const impl of impls) assert.doesNotMatch(impl, /^ref/, impl);
+  },
+});
+
+Deno.test("a missing oneDNN names the library and what to install", () => {
+  const why = openOneDNN(["libdnnl-missing.so.9"]);
+  assert.equal(typeof why, "string");
+  assert.match(why as string, /libdnnl-missing\.so\.9/);
+  assert.match(why as string, /apt-get install libdnnl2/);
+});
+
+Deno.test({
+  name: "onednn kernels free what they allocate",
+  ignore,
+  fn: async () => {
+    await tf.setBackend("onednn");
+    const x = t4([2, 8, 8, 4], 1), k = t4([3, 3, 4, 4], 2);
+    const step = () =>
+      tf.tidy(() =>
+        tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "same").elu().sum()
+        )([x, k])
+      );
+    tf.dispose(step());
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) tf.dispose(step());
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([x, k]);
+  },
+});
+
+Deno.test({
+  name: "softmax, its gradient and the broadcast mean gradient (Tile) match cpu",
+  ignore,
+  fn: async () => {
+    registerMeanGrad();
+    await compare(
+      "softmax",
+      () => {
+        const x = t4([2, 5, 6, 3], 17), w = t4([2, 5, 6, 3], 18);
+        const f = (t: tf.Tensor) => tf.softmax(t).mul(w).sum();
+        return [tf.softmax(x), tf.grad(f)(x)];
+      },
+      1e-5,
+      ["Softmax"],
+    );
+    await compare(
+      "mean gradient",
+      () => {
+        const x = t4([2, 5, 6, 3], 19);
+        return [tf.grad((t: tf.Tensor) => t.mean([0, 1, 2]).square().sum())(x)];
+      },
+      1e-6,
+      ["Tile"],
+    );
+  },
+});
+
+Deno.test({
+  name: "pooled arrays never overwrite what a caller read out or a view still shows",
+  ignore,
+  fn: async () => {
+    await tf.setBackend("onednn");
+    const x = t4([1, 8, 8, 4], 20);
+    const a = x.elu();
+    const read = a.dataSync();
+    const kept = Float32Array.from(read);
+    const half = a.slice([0, 0, 0, 0], [1, 4, 8, 4]); // a view of a's array
+    const halfKept = Float32Array.from(half.dataSync());
+    a.dispose();
+    const b = x.elu().neg(); // same length as a: would reuse a's array if it were pooled
+    assert.deepEqual(read, kept);
+    assert.deepEqual(half.dataSync(), halfKept);
+    tf.dispose([x, b, half]);
+  },
+});
+
+Deno.test({
+  name:
+    "a BatchNormalization layer in training on onednn's fused kernel matches tfjs-layers on cpu",
+  ignore,
+  fn: async () => {
+    const xv = values(2 * 6 * 5 * 7, 21), w = values(2 * 6 * 5 * 7, 22);
+    const run = () => {
+      const layer = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-3 });
+      layer.build([null, 6, 5, 7]);
+      const x = tf.tensor4d(xv, [2, 6, 5, 7]);
+      const weight = tf.tensor4d(w, [2, 6, 5, 7]);
+      const f = (t: tf.Tensor) =>
+        (layer.apply(t, { training: true }) as tf.Tensor).mul(weight).sum();
+      const { grads } = tf.variableGrads(
+        () => f(x) as tf.Scalar,
+        layer.trainableWeights.map((v) => v.read() as tf.Variable),
+      );
+      const dx = tf.grad(f)(x);
+      const y = layer.apply(x, { training: true }) as tf.Tensor;
+      return [y, dx, ...Object.values(grads), ...layer.getWeights().slice(2)];
+    };
+    await compare("batch norm layer (training)", run, 1e-4, [
+      "BatchNormTrain",
+      "BatchNormTrainGrad",
+    ]);
+  },
+});
