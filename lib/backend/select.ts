@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { useQueueWriteUploads } from "./webgpu_upload.ts";
 import { registerWebGPUConvGrad } from "./webgpu_conv_grad.ts";
 import { registerWebGPUBatchNorm } from "./webgpu_batchnorm.ts";
+import { keepUniforms } from "./webgpu_uniforms.ts";
 import type { BackendName } from "../config/experiment.ts";
 import { registerWasmKernels } from "./wasm_kernels.ts";
 import { registerBatchNormGrad } from "./batchnorm_grad.ts";
@@ -180,6 +181,7 @@ async function initWebGPU(probe: WebGPUProbe, explicit: boolean): Promise<Backen
   await import("@tensorflow/tfjs-backend-webgpu");
   if (!(await tf.setBackend("webgpu"))) throw new Error("backend 'webgpu' failed to initialise");
   useQueueWriteUploads(tf.backend());
+  keepUniforms(tf.backend());
   registerWebGPUConvGrad();
   registerWebGPUBatchNorm();
   return {

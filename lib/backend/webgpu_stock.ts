@@ -1,6 +1,7 @@
 /**
- * One switch for all of our webgpu kernels (filter gradient, training batch norm, Adam), so
- * that benchmarks and tests can run the same step with tfjs's own kernels and ops.
+ * One switch for all of our webgpu kernels (filter gradient, training batch norm, Adam) and
+ * the kept uniform buffers, so that benchmarks and tests can run the same step with tfjs's own
+ * kernels and ops (the uploads of `webgpu_upload.ts` stay).
  *
  * @example
  * ```ts
@@ -9,6 +10,7 @@
  * @module
  */
 import { useStockWebGPUAdam } from "./webgpu_adam.ts";
+import { useKeptUniforms } from "./webgpu_uniforms.ts";
 import { useStockWebGPUBatchNorm } from "./webgpu_batchnorm.ts";
 import { useStockWebGPUFilterGrad } from "./webgpu_conv_grad.ts";
 
@@ -17,4 +19,5 @@ export function useStockWebGPUKernels(stock: boolean): void {
   useStockWebGPUAdam(stock);
   useStockWebGPUBatchNorm(stock);
   useStockWebGPUFilterGrad(stock);
+  useKeptUniforms(!stock);
 }
