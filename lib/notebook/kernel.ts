@@ -67,6 +67,27 @@ export interface Kernel {
   shutdown(): Promise<void>;
 }
 
+/**
+ * A runner killed outright (`kill -9`) cannot shut its kernel down, which would run on
+ * forever: a small watchdog process ends the kernel (and removes its connection folder) once
+ * this process is gone, and ends itself with the kernel. Without `sh` (Windows) there is no
+ * watchdog.
+ */
+function watchKernel(kernelPid: number, connDir: string): void {
+  const script = 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; ' +
+    'kill -9 "$2" 2>/dev/null; rm -rf "$3"';
+  try {
+    new Deno.Command("sh", {
+      args: ["-c", script, "kernel-watchdog", String(Deno.pid), String(kernelPid), connDir],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn().unref();
+  } catch {
+    // no sh here: a killed runner leaves its kernel, as before
+  }
+}
+
 async function freePorts(n: number): Promise<number[]> {
   // Hold all listeners open together so the n ports differ.
   const listeners = Array.from(
@@ -128,6 +149,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
   };
   const pumps = Promise.all([collect(child.stdout), collect(child.stderr)]).catch(() => {});
   const exited = child.status.then((s) => s.code);
+  watchKernel(child.pid, dir);
 
   const session = randomUUID();
   // The kernel binds its ports a moment after it starts: retry until it listens.
