@@ -18,6 +18,7 @@
  */
 import { join } from "node:path";
 import type { SlurmResources } from "../config/load.ts";
+import { digestOf } from "../pipeline/stage.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../util/atomic.ts";
 import { SWEEP_CLI } from "./local.ts";
 import { planPath, type SweepCell, type SweepPlan } from "./plan.ts";
@@ -51,6 +52,19 @@ interface SubmittedJob {
   jobId: string;
   indices: number[];
   submitted: string;
+  /** Digest of the plan's cells its tasks index into. */
+  cells: string;
+}
+
+const cellsDigest = (plan: SweepPlan) => digestOf(plan.cells);
+
+/** The sweep's last job when some of its tasks are still pending or running. */
+async function activeJob(plan: SweepPlan): Promise<SubmittedJob | null> {
+  const job = await readJob(join(plan.dir, "slurm.json"));
+  if (!job) return null;
+  const tasks = await queueTasks(job.jobId);
+  if (!tasks) throw new Error(`squeue failed: cannot tell whether job ${job.jobId} still runs`);
+  return [...tasks.values()].some((t) => !ENDED.has(t.state)) ? job : null;
 }
 
 /** `0-3,5,7-8` from cell indices. */
@@ -178,7 +192,7 @@ export function slurmEngine(opts: SlurmEngineOptions = {}): SweepEngine {
   const pollMs = (opts.pollSeconds ?? 10) * 1000;
   return {
     name: "slurm",
-    async check() {
+    async check(plan: SweepPlan) {
       const out = await slurmCommand("sbatch", ["--version"]);
       if (!out) {
         throw new Error(
@@ -186,17 +200,20 @@ export function slurmEngine(opts: SlurmEngineOptions = {}): SweepEngine {
             "(Debian: apt-get install slurm-client; or use --engine local)",
         );
       }
+      // Its pending tasks will read plan.json: it must not change under them.
+      const job = await activeJob(plan);
+      if (job && job.cells !== (await cellsDigest(plan))) {
+        throw new Error(
+          `job ${job.jobId} of sweep ${plan.name} still runs with another grid; wait for it ` +
+            `or cancel it (scancel ${job.jobId}), or give this sweep another --name`,
+        );
+      }
     },
     async run(plan: SweepPlan, cells: SweepCell[], phases: Map<number, CellPhase>, log) {
       const jobFile = join(plan.dir, "slurm.json");
       const wanted = new Set(cells.map((c) => c.index));
-      let job = await readJob(jobFile);
-      const running = job ? await queueTasks(job.jobId) : new Map();
-      if (!running) {
-        throw new Error(`squeue failed: cannot tell whether job ${job!.jobId} still runs`);
-      }
-      const active = [...running.entries()].filter(([, t]) => !ENDED.has(t.state));
-      if (job && active.length) {
+      let job = await activeJob(plan);
+      if (job) {
         // Restarted while its job still runs: follow it; a second array would race it.
         log(`following job ${job.jobId}, submitted ${job.submitted}`);
       } else {
@@ -215,7 +232,12 @@ export function slurmEngine(opts: SlurmEngineOptions = {}): SweepEngine {
             }`,
           );
         }
-        job = { jobId, indices: [...wanted], submitted: new Date().toISOString() };
+        job = {
+          jobId,
+          indices: [...wanted],
+          submitted: new Date().toISOString(),
+          cells: await cellsDigest(plan),
+        };
         await writeJsonAtomic(jobFile, job);
         log(`submitted job array ${jobId} (cells ${indices}) from ${script}`);
       }

@@ -208,6 +208,46 @@ Deno.test({
       );
 
       await t.step(
+        "a sweep restarted while its job runs follows that job, and keeps its grid",
+        async () => {
+          const out = join(root, "sweep-restart");
+          const args = [
+            liver,
+            "--engine",
+            "slurm",
+            "--seeds",
+            "1",
+            "--set",
+            "train.epochs=10",
+            "--runs",
+            join(root, "runs-restart"),
+            "--out",
+            out,
+            ...common,
+          ];
+          const first = spawnSweepCli(args, env);
+          await waitFor(
+            "the job record",
+            async () => (await Deno.stat(join(out, "slurm.json")).catch(() => null)) !== null,
+          );
+          first.kill("SIGKILL"); // the sweep dies; its job does not
+          await first.output();
+          const job = JSON.parse(await Deno.readTextFile(join(out, "slurm.json"))).jobId;
+          const other = await sweepCli(args.map((a) => (a === "1" ? "2" : a)), env);
+          assert.equal(other.code, 1);
+          assert.match(
+            other.stderr,
+            new RegExp(`job ${job} of sweep \\S+ still runs with another grid`),
+          );
+          const again = await sweepCli(args, env);
+          assert.equal(again.code, 0, again.stderr);
+          assert.match(again.stderr, new RegExp(`following job ${job}, submitted`));
+          assert.doesNotMatch(again.stderr, /submitted job array/);
+          assert.match(again.stderr, /1\/1 done/);
+        },
+      );
+
+      await t.step(
         "an array task that fails for good: a clear message, the other cell intact",
         async () => {
           const failRuns = join(root, "runs-fail");

@@ -19,8 +19,8 @@ import { type CellPhase, createSweepView, type SweepView } from "./view.ts";
 /** Where cells run. */
 export interface SweepEngine {
   readonly name: string;
-  /** Fail early, before anything is written, when the engine cannot run here. */
-  check?(): Promise<void>;
+  /** Fail early, before the plan is written, when the engine cannot run it here. */
+  check?(plan: SweepPlan): Promise<void>;
   /**
    * Run `cells` once; resolves when none is queued or running, with why each cell
    * that stopped did so (cells that finished need no entry). Sets `phases` as cells move.
@@ -66,7 +66,7 @@ export async function runSweep(
   opts: SweepOptions = {},
 ): Promise<SweepOutcome> {
   const retries = opts.retries ?? 1;
-  await engine.check?.();
+  await engine.check?.(plan);
   await writePlan(plan);
   const view = opts.view ?? createSweepView(plan, engine.name);
   const log = opts.log ?? view.log;
