@@ -43,7 +43,8 @@ Deno.test("every task exits with its status when its work is done", async () => 
   const root = await Deno.makeTempDir({ prefix: "tasks test " });
   try {
     await Deno.symlink(join(repo, "experiments"), join(root, "experiments"));
-    // The whole pipeline first: it trains with cli/train.ts and predicts with the wasm backend.
+    // The whole pipeline first: it trains with cli/train.ts and predicts with the wasm backend
+    // on 2 threads, whose worker threads kept the process alive after its last line.
     const rep = await ok(
       root,
       "cli/reproduce.ts",
@@ -55,6 +56,8 @@ Deno.test("every task exits with its status when its work is done", async () => 
       "48",
       "--skip-ablations",
       "--skip-notebooks",
+      "--backend",
+      "wasm",
     );
     assert.match(rep, /reproduce \(smoke\) finished/);
     const data = join(root, "data", "synthetic-48");
@@ -101,6 +104,8 @@ Deno.test("every task exits with its status when its work is done", async () => 
       data,
       "--out",
       "pred",
+      "--backend",
+      "wasm",
     );
     await ok(
       root,
@@ -113,7 +118,7 @@ Deno.test("every task exits with its status when its work is done", async () => 
       "--json",
       "e.json",
     );
-    await ok(root, "cli/validate.ts", "--run", liver, "--backend", "cpu");
+    await ok(root, "cli/validate.ts", "--run", liver, "--backend", "wasm");
     await ok(root, "cli/tables.ts", "--evaluation", "e.json", "--out", "tables");
     await ok(root, "cli/notebooks.ts", join(repo, "notebooks", "_smoke.ipynb"), "--no-html");
     await ok(root, "cli/export.ts", "--run", liver, "--out", "exported");
