@@ -225,6 +225,19 @@ Deno.test(`damaged NIfTI files: ${NIFTI_CASES.length} cases name the file and th
       re,
     );
   }
+  // deno task inspect on all of them: exit 1, one line per file naming it, no stack trace.
+  const files = NIFTI_CASES.map(([name]) => join(dir, name));
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--config", CONFIG, join(repo, "cli/inspect.ts"), ...files],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, err);
+  for (const f of files) {
+    assert.ok(err.includes(`error: ${f}: `), `inspect did not name ${f}:\n${err}`);
+  }
+  assert.ok(!/^\s+at /m.test(err), err);
   // A float file with a NaN voxel.
   const f = labelVolume();
   const nan = { ...f, data: Float32Array.from(f.data, (v, i) => (i === 5 ? NaN : v)) };
@@ -433,6 +446,23 @@ Deno.test(`configs: ${CONFIG_CASES.length + 2} bad experiment files name the fil
     await Deno.writeTextFile(path, JSON.stringify({ extends: LIVER, ...(patch as object) }));
     await rejects(what, () => loadExperiment(path), new RegExp(`bad ${i}\\.json`), re);
   }
+  // deno task train on one: exit 1 naming the file and the key, no run folder made.
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--config", CONFIG, join(repo, "cli/train.ts"), join(dir, "bad 7.json")],
+    cwd: dir,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, err);
+  assert.match(
+    err,
+    /^train: .*bad 7\.json: model\.bnMomentum must be >= 0 and < 1, got 7\n$/,
+  );
+  assert.ok(
+    !(await Deno.stat(join(dir, "results")).then(() => true, () => false)),
+    "no results/ made",
+  );
   await Deno.writeTextFile(join(dir, "cut.json"), (await Deno.readTextFile(LIVER)).slice(0, 300));
   await rejects(
     "truncated file",
