@@ -5,8 +5,8 @@
  *
  * @example
  * ```ts
- * import { ctSlice, trainingCurves } from "../lib/viz/mod.ts";
- * await show(ctSlice({ volume, z: 40 }, { window: [-100, 300] })); // show.ts: shown inline
+ * import { ctSlice, show, trainingCurves } from "../lib/viz/mod.ts";
+ * await show(ctSlice({ volume, z: 40 }, { window: [-100, 300] })); // shown, then the cell waits for it
  * ```
  * @module
  */
@@ -18,3 +18,4 @@ export * from "./heatmap.ts";
 export * from "./chart.ts";
 export * from "./charts.ts";
 export * from "./table.ts";
+export * from "./show.ts";
