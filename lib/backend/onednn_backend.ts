@@ -20,7 +20,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { PooledCPUBackend } from "./pooled_cpu_backend.ts";
-import { loadOneDNN, ompThreads, type OneDNN } from "./onednn_ffi.ts";
+import { loadOneDNN, ompThreads, type OneDNN, setOmpThreads } from "./onednn_ffi.ts";
 import { oneDNNKernels } from "./onednn_kernels.ts";
 import { routeTrainingBatchNorm } from "./batchnorm_train.ts";
 
@@ -31,7 +31,10 @@ let registered: OneDNN | undefined;
  * library is missing or of another version: the message names it and what to install).
  */
 export function registerOneDNNBackend(opts: { threads?: number } = {}): string | null {
-  if (registered !== undefined) return null;
+  if (registered !== undefined) {
+    if (opts.threads !== undefined) setOmpThreads(opts.threads);
+    return null;
+  }
   const dnnl = loadOneDNN(opts.threads);
   if (typeof dnnl === "string") return dnnl;
   tf.registerBackend("onednn", () => new PooledCPUBackend(), 0);

@@ -312,9 +312,9 @@ export function openOneDNN(candidates: readonly string[], threads?: number): One
 
 /**
  * oneDNN runs its parallel loops on OpenMP (Debian builds it so); the pool size is set through
- * libgomp before the first parallel region, which is why this runs before the library loads.
+ * libgomp, first before the library loads and again whenever a caller asks for another count.
  */
-function setOmpThreads(threads: number): void {
+export function setOmpThreads(threads: number): void {
   try {
     const gomp = Deno.dlopen("libgomp.so.1", {
       omp_set_num_threads: { parameters: ["i32"], result: "void" },

@@ -7,7 +7,9 @@ import { openOneDNN } from "./onednn_ffi.ts";
 import { implementations } from "./onednn_primitives.ts";
 import { registerMeanGrad } from "./mean_grad.ts";
 
-const why = registerOneDNNBackend({ threads: 2 });
+// One thread: the suite runs test files side by side on 2 cores, and an OpenMP barrier waiting
+// for a descheduled second thread costs milliseconds per kernel.
+const why = registerOneDNNBackend({ threads: 1 });
 const ignore = why !== null;
 if (ignore) console.log(`onednn tests skipped: ${why}`);
 // Every element-wise case runs natively, however small.
