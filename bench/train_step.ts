@@ -148,9 +148,11 @@ export async function timeTrainStep(
 > {
   const input = opts.input ?? INPUT;
   const model = buildFCDenseNet(cfg, input, { seed: 1 });
-  // Only the wasm heap has a hard 4 GiB ceiling worth splitting the batch for.
-  const microBatch = opts.backend === undefined || opts.backend === "wasm"
-    ? Math.max(1, Math.min(batch, estimateTrainMemory(model, batch, "wasm").maxBatch))
+  // On a CPU backend the batch is split when it does not fit (the wasm heap's 4 GiB, or the
+  // machine's RAM for onednn), as the training loop asks for with train.microBatch.
+  const backend = opts.backend ?? "wasm";
+  const microBatch = backend === "wasm" || backend === "onednn"
+    ? Math.max(1, Math.min(batch, estimateTrainMemory(model, batch, backend).maxBatch))
     : batch;
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const adam = createAdam(vars, {
@@ -300,7 +302,7 @@ export async function benchTrainStep(
         { profile: opts.profile, stock: backend === "wasm" ? opts.stock : undefined, backend },
       );
       result[`${net.name}_${backend}_ms`] = ms;
-      if (backend === "wasm") result[`${net.name}_micro_batch`] = microBatch;
+      result[`${net.name}_${backend}_micro_batch`] = microBatch;
       if (stockMs !== undefined) result[`${net.name}_stock_ms`] = stockMs;
       if (kernels) {
         const total = [...kernels.values()].reduce((a, b) => a + b, 0);
