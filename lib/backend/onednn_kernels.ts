@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { PooledCPUBackend } from "./pooled_cpu_backend.ts";
 import { D, type OneDNN } from "./onednn_ffi.ts";
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from "./batchnorm_train.ts";
+import { isResizeX2, resizeX2, resizeX2Grad } from "./resize_x2_kernels.ts";
 import {
   batchNormInference,
   batchNormTraining,
@@ -527,6 +528,34 @@ function tileKernel(): tf.KernelConfig {
   });
 }
 
+/** Bilinear x2 up-sampling and its gradient (`resize_x2_kernels.ts`). */
+function resizeKernels(): tf.KernelConfig[] {
+  return [
+    kernel("ResizeBilinear", (args) => {
+      const backend = args.backend as PooledCPUBackend;
+      const { images } = args.inputs as Record<string, Info>;
+      const xv = values(backend, images);
+      const size = args.attrs!.size as number[];
+      if (xv === null || !isResizeX2(images.shape, size, args.attrs!)) return null;
+      const out = backend.alloc(xv.length * 4);
+      resizeX2(xv, images.shape, out);
+      const [b, , , c] = images.shape;
+      return output(backend, [b, size[0], size[1], c], out);
+    }),
+    kernel("ResizeBilinearGrad", (args) => {
+      const backend = args.backend as PooledCPUBackend;
+      const { images, dy } = args.inputs as Record<string, Info>;
+      const dyv = values(backend, dy);
+      // The gradient is tfjs's corner-aligned one whatever halfPixelCenters says, as on cpu.
+      const attrs = { ...args.attrs!, halfPixelCenters: false };
+      if (dyv === null || !isResizeX2(images.shape, dy.shape.slice(1, 3), attrs)) return null;
+      const dx = new Float32Array(size(images.shape)); // accumulated into: zeroed
+      resizeX2Grad(dyv, images.shape, dx);
+      return output(backend, [...images.shape], dx);
+    }),
+  ];
+}
+
 /** Every kernel of the `onednn` backend that is not the stock `cpu` one. */
 export function oneDNNKernels(dnnl: OneDNN): tf.KernelConfig[] {
   return [
@@ -540,5 +569,6 @@ export function oneDNNKernels(dnnl: OneDNN): tf.KernelConfig[] {
     ...concatKernels(dnnl),
     softmaxKernel(dnnl),
     tileKernel(),
+    ...resizeKernels(),
   ];
 }

@@ -378,3 +378,26 @@ Deno.test({
     ]);
   },
 });
+
+Deno.test({
+  name: "bilinear x2 up-sampling and its gradient on onednn match cpu bit for bit",
+  ignore,
+  fn: async () => {
+    // Square only: tfjs's cpu gradient returns [b, w, h, c] for the reference.
+    for (const shape of [[2, 3, 3, 5], [1, 1, 1, 3], [1, 5, 5, 1]]) {
+      await compare(
+        `resize x2 ${shape}`,
+        () => {
+          const x = t4(shape, 23);
+          const [, h, w] = shape;
+          const wts = t4([shape[0], 2 * h, 2 * w, shape[3]], 24);
+          const f = (t: tf.Tensor) =>
+            tf.image.resizeBilinear(t as tf.Tensor4D, [2 * h, 2 * w]).mul(wts).sum();
+          return [tf.image.resizeBilinear(x, [2 * h, 2 * w]), tf.grad(f)(x)];
+        },
+        0,
+        ["ResizeBilinear", "ResizeBilinearGrad"],
+      );
+    }
+  },
+});
