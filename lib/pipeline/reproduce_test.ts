@@ -27,7 +27,9 @@ Deno.test("reproduce at the smoke profile writes runs, predictions, metrics and 
   const ablation = JSON.parse(
     await Deno.readTextFile(join(root, "results/tables/smoke/ablation.json")),
   );
-  assert.equal(ablation.rows.length, 2);
+  // One row per cell of the 2x2, each with a run and its best validation Dice as a number.
+  assert.equal(ablation.rows.length, 4);
+  for (const row of ablation.rows) assert.equal(typeof row[2], "number", JSON.stringify(row));
   const evaluation = JSON.parse(
     await Deno.readTextFile(join(root, "results/evaluation/smoke.json")),
   );
