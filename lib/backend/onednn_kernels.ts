@@ -13,6 +13,7 @@ import type { PooledCPUBackend } from "./pooled_cpu_backend.ts";
 import { D, type OneDNN } from "./onednn_ffi.ts";
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from "./batchnorm_train.ts";
 import { isResizeX2, resizeX2, resizeX2Grad } from "./resize_x2_kernels.ts";
+import { ADAM_UPDATE, type AdamConstants, adamUpdateCpu } from "./adam_update.ts";
 import {
   batchNormInference,
   batchNormTraining,
@@ -528,6 +529,23 @@ function tileKernel(): tf.KernelConfig {
   });
 }
 
+/** The fused Adam + L2 update (`adam_update.ts`): one JS pass instead of a dozen kernels. */
+function adamKernel(): tf.KernelConfig {
+  return kernel(ADAM_UPDATE, (args) => {
+    const backend = args.backend as PooledCPUBackend;
+    const { w, g, m, v } = args.inputs as Record<string, Info>;
+    const [wv, gv, mv, vv] = [w, g, m, v].map((t) => values(backend, t));
+    if (!wv || !gv || !mv || !vv) throw new Error("onednn AdamUpdate: float32 only");
+    const out = {
+      w: backend.alloc(wv.length),
+      m: backend.alloc(wv.length),
+      v: backend.alloc(wv.length),
+    };
+    adamUpdateCpu(wv, gv, mv, vv, args.attrs as unknown as AdamConstants, out);
+    return [out.w, out.m, out.v].map((a) => output(backend, [...w.shape], a));
+  });
+}
+
 /** Bilinear x2 up-sampling and its gradient (`resize_x2_kernels.ts`). */
 function resizeKernels(): tf.KernelConfig[] {
   return [
@@ -570,5 +588,6 @@ export function oneDNNKernels(dnnl: OneDNN): tf.KernelConfig[] {
     softmaxKernel(dnnl),
     tileKernel(),
     ...resizeKernels(),
+    adamKernel(),
   ];
 }

@@ -6,6 +6,7 @@ import { broadcastDims, kernelCalls, nativeMin, reductionDims } from "./onednn_k
 import { openOneDNN } from "./onednn_ffi.ts";
 import { implementations } from "./onednn_primitives.ts";
 import { registerMeanGrad } from "./mean_grad.ts";
+import { createAdam } from "../train/adam.ts";
 
 // One thread: the suite runs test files side by side on 2 cores, and an OpenMP barrier waiting
 // for a descheduled second thread costs milliseconds per kernel.
@@ -23,6 +24,7 @@ async function compare(what: string, fn: () => tf.Tensor[], tol = 1e-4, kernels:
     assert.ok(kernelCalls().get(k)!.native > before.get(k)!, `${what}: ${k} did not run natively`);
   }
 }
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 const t4 = (shape: number[], seed: number) =>
   tf.tensor4d(
     values(shape.reduce((a, b) => a * b), seed),
@@ -399,5 +401,29 @@ Deno.test({
         ["ResizeBilinear", "ResizeBilinearGrad"],
       );
     }
+  },
+});
+
+Deno.test({
+  name: "Adam + L2 as onednn's fused kernel equals the tf-op update on cpu bit for bit",
+  ignore,
+  fn: async () => {
+    const shapes = [[3, 3, 4, 5], [7], [5000]];
+    const steps = () => {
+      const vars = shapes.map((s, i) => tf.variable(tf.tensor(values(size(s), i + 1), s)));
+      const adam = createAdam(vars, {
+        learningRate: 1e-2,
+        weightDecay: 0.05,
+        decay: [true, false, true],
+      });
+      for (let step = 0; step < 3; step++) {
+        adam.apply(shapes.map((s, i) => tf.tensor(values(size(s), 10 * step + i + 7), s)));
+      }
+      const out = [...vars, ...adam.state().m, ...adam.state().v].map((t) => t.clone());
+      adam.dispose();
+      vars.forEach((v) => v.dispose());
+      return out;
+    };
+    await compare("adam", steps, 0, ["AdamUpdate"]);
   },
 });

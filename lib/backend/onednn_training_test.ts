@@ -5,12 +5,8 @@ import { initBackend } from "./select.ts";
 import { registerOneDNNBackend } from "./onednn_backend.ts";
 import { nativeBytes, primitiveCount } from "./onednn_primitives.ts";
 import type { PooledCPUBackend } from "./pooled_cpu_backend.ts";
-import { buildFCDenseNet } from "../models/fc_densenet.ts";
-import { setDropoutStep } from "../models/step_dropout.ts";
 import { PAPER_LIVER_MODEL } from "../models/testing.ts";
-import { weightedCrossEntropy } from "../train/losses.ts";
-import { createAdam } from "../train/adam.ts";
-import { values } from "./testing.ts";
+import { lossCurve } from "./testing.ts";
 
 // One thread, as in onednn_kernels_test.ts (test files run side by side).
 const why = registerOneDNNBackend({ threads: 1 });
@@ -25,37 +21,10 @@ const TINY: ModelConfig = {
   poolingLevels: 2,
 };
 
-/** `steps` training steps of TINY at `input` px on `backend`; the loss of each step. */
+/** The loss curve of `steps` steps of TINY at `input` px on `backend` (`testing.ts`). */
 async function train(backend: "onednn" | "wasm", steps: number, input: number, each?: () => void) {
   await initBackend(backend, { threads: 1 });
-  const model = buildFCDenseNet(TINY, input, { seed: 3 });
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const adam = createAdam(vars, {
-    learningRate: 1e-3,
-    weightDecay: 5e-6,
-    decay: vars.map((v) => v.shape.length > 1),
-  });
-  const out = 2 * input;
-  const images = tf.tensor4d(values(2 * input * input, 7), [2, input, input, 1]);
-  const fg = tf.tensor3d(values(2 * out * out, 8).map((v) => (v > 0.2 ? 1 : 0)), [2, out, out]);
-  const labels = tf.stack([tf.sub(1, fg), fg], -1) as tf.Tensor4D;
-  const weights = fg.mul(4).add(1) as tf.Tensor3D;
-  const losses: number[] = [];
-  for (let step = 0; step < steps; step++) {
-    setDropoutStep(model, { seed: 1, step });
-    const { value, grads } = tf.variableGrads(() => {
-      const probs = model.apply(images, { training: true }) as tf.Tensor4D;
-      return weightedCrossEntropy(labels, probs, weights);
-    }, vars);
-    losses.push((await value.data())[0]);
-    adam.apply(vars.map((v) => grads[v.name]));
-    tf.dispose([value, ...Object.values(grads)]);
-    each?.();
-  }
-  adam.dispose();
-  model.dispose();
-  tf.dispose([images, fg, labels, weights]);
-  return losses;
+  return await lossCurve({ model: TINY, input, steps, onStep: each });
 }
 
 Deno.test({

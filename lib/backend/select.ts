@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { useQueueWriteUploads } from "./webgpu_upload.ts";
 import { registerWebGPUConvGrad } from "./webgpu_conv_grad.ts";
 import { registerWebGPUBatchNorm } from "./webgpu_batchnorm.ts";
+import { registerWebGPUAdam } from "./webgpu_adam.ts";
 import { keepUniforms } from "./webgpu_uniforms.ts";
 import type { BackendName } from "../config/experiment.ts";
 import { registerWasmKernels } from "./wasm_kernels.ts";
@@ -184,6 +185,7 @@ async function initWebGPU(probe: WebGPUProbe, explicit: boolean): Promise<Backen
   keepUniforms(tf.backend());
   registerWebGPUConvGrad();
   registerWebGPUBatchNorm();
+  registerWebGPUAdam();
   return {
     name: "webgpu",
     device: probe.description,

@@ -9,6 +9,11 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import type { ModelConfig } from "../config/experiment.ts";
+import { buildFCDenseNet, outputSize } from "../models/fc_densenet.ts";
+import { setDropoutStep } from "../models/step_dropout.ts";
+import { createAdam } from "../train/adam.ts";
+import { combinedLoss } from "../train/losses.ts";
 
 /** Deterministic pseudo-random values in [-1, 1) (LCG), so both backends see the same data. */
 export function values(n: number, seed: number): Float32Array {
@@ -56,4 +61,57 @@ export async function compareWithCpu(
   const cpu = await on("cpu", fn);
   const other = await on(backend, fn);
   assertClose(other, cpu, what, tol);
+}
+
+/** What {@link lossCurve} trains. */
+export interface LossCurveOptions {
+  model: ModelConfig;
+  input: number;
+  steps: number;
+  /** Called after each step (e.g. to read memory counters). */
+  onStep?: (step: number) => void;
+}
+
+/**
+ * The losses of `steps` training steps (cross-entropy + Dice, Adam + L2, batch 2, fixed data
+ * and dropout masks) of `model` on the current backend, asserting that no tensor outlives a
+ * step. Backends are compared by running it on each.
+ * @example
+ * await tf.setBackend("cpu");
+ * const curve = await lossCurve({ model: TINY, input: 16, steps: 6 });
+ */
+export async function lossCurve(opts: LossCurveOptions): Promise<number[]> {
+  const { model: cfg, input, steps } = opts;
+  const model = buildFCDenseNet(cfg, input, { seed: 3 });
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const adam = createAdam(vars, {
+    learningRate: 1e-3,
+    weightDecay: 5e-6,
+    decay: vars.map((v) => v.shape.length > 1),
+  });
+  const out = outputSize(cfg, input);
+  const images = tf.tensor4d(values(2 * input * input, 1), [2, input, input, 1]);
+  const [labels, weights] = tf.tidy(() => {
+    const fg = tf.tensor3d(values(2 * out * out, 2), [2, out, out]).greater(0.2).cast("float32");
+    return [tf.stack([tf.sub(1, fg), fg], -1) as tf.Tensor4D, fg.mul(4).add(1) as tf.Tensor3D];
+  });
+  const loss = { crossEntropy: 1, dice: 1, diceEpsilon: 1 };
+  const before = tf.memory().numTensors;
+  const curve: number[] = [];
+  for (let step = 0; step < steps; step++) {
+    setDropoutStep(model, { seed: 1, step });
+    const { value, grads } = tf.variableGrads(() => {
+      const probs = model.apply(images, { training: true }) as tf.Tensor4D;
+      return combinedLoss(loss, labels, probs, weights);
+    }, vars);
+    curve.push((await value.data())[0]);
+    adam.apply(vars.map((v) => grads[v.name]));
+    tf.dispose([value, ...Object.values(grads)]);
+    assert.equal(tf.memory().numTensors, before, `${tf.getBackend()}: tensors after step ${step}`);
+    opts.onStep?.(step);
+  }
+  tf.dispose([images, labels, weights]);
+  adam.dispose();
+  model.dispose();
+  return curve;
 }

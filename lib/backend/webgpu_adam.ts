@@ -1,27 +1,18 @@
 /**
- * The Adam + L2 update of one variable (`lib/train/adam.ts`) as one webgpu dispatch that
- * writes the new weight and both moments. Written with tf ops the update is 12 to 14
- * dispatches a variable: 1,750 of a paper liver step's 4,400 on webgpu. Same formulas, in
- * the same order, in float32.
+ * The Adam + L2 update of one variable (`adam_update.ts`'s `AdamUpdate` kernel) as one webgpu
+ * dispatch that writes the new weight and both moments. Written with tf ops the update is 12
+ * to 14 dispatches a variable: 1,750 of a paper liver step's 4,400 on webgpu. Same formulas,
+ * in the same order, in float32.
  *
  * @example
  * ```ts
- * const out = adamUpdateWebGPU(w, g, m, v, { beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
- *   rate: lrT, decay: 5e-6 }); // null off webgpu; else [w', m', v'], owned by the caller
+ * registerWebGPUAdam(); // then adamUpdateFused runs it on webgpu
  * ```
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { ADAM_UPDATE, type AdamConstants } from "./adam_update.ts";
 import { grid1d, runShader, type ShaderSpec } from "./webgpu_program.ts";
-
-/** Constants of one update: `rate` is the bias-corrected rate, `decay` the L2 factor or 0. */
-export interface AdamConstants {
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  rate: number;
-  decay: number;
-}
 
 const ADAM: ShaderSpec = {
   name: "AdamUpdate",
@@ -52,13 +43,13 @@ const ADAM: ShaderSpec = {
   wOut[i] = w[i] - (mi / (sqrt(vi) + u.eps)) * u.rate;`,
 };
 
-const KERNEL = "AdamUpdateWebGPU";
 let registered = false;
 
-function register(): void {
+/** Registers the fused update for webgpu (once). */
+export function registerWebGPUAdam(): void {
   if (registered) return;
   tf.registerKernel({
-    kernelName: KERNEL,
+    kernelName: ADAM_UPDATE,
     backendName: "webgpu",
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { w, g, m, v } = inputs as Record<string, tf.TensorInfo>;
@@ -84,28 +75,4 @@ function register(): void {
     },
   });
   registered = true;
-}
-
-let disabled = false;
-
-/** Turn the fused update off (true) or on, for benchmarks and tests that compare both. */
-export function useStockWebGPUAdam(stock: boolean): void {
-  disabled = stock;
-}
-
-/**
- * On the webgpu backend: [w', m', v'] of one Adam step of `w` (new tensors, the inputs
- * untouched); elsewhere null, and the caller runs the update as tf ops.
- */
-export function adamUpdateWebGPU(
-  w: tf.Tensor,
-  g: tf.Tensor,
-  m: tf.Tensor,
-  v: tf.Tensor,
-  c: AdamConstants,
-): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
-  if (disabled || tf.getBackend() !== "webgpu" || w.dtype !== "float32") return null;
-  register();
-  const out = tf.engine().runKernel(KERNEL, { w, g, m, v }, { ...c }) as tf.Tensor[];
-  return [out[0], out[1], out[2]];
 }

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./select.ts";
 import { values } from "./testing.ts";
 import { createAdam } from "../train/adam.ts";
-import { useStockWebGPUAdam } from "./webgpu_adam.ts";
+import { useStockAdam } from "./adam_update.ts";
 
 // Runs where a WebGPU adapter exists (lavapipe from mesa-vulkan-drivers on CPU machines).
 const adapter = await navigator.gpu?.requestAdapter().catch(() => null);
@@ -58,11 +58,11 @@ Deno.test({
     const cpu = await threeSteps("cpu");
     const fused = await threeSteps("webgpu");
     assertRelClose(fused, cpu, "fused adam vs cpu", 1e-5);
-    useStockWebGPUAdam(true);
+    useStockAdam(true);
     try {
       assertRelClose(fused, await threeSteps("webgpu"), "fused adam vs webgpu tf ops", 1e-5);
     } finally {
-      useStockWebGPUAdam(false);
+      useStockAdam(false);
     }
   },
 });

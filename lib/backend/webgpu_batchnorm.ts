@@ -20,6 +20,11 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { grid1d, runShader, type ShaderSpec } from "./webgpu_program.ts";
+import {
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+  routeTrainingBatchNorm,
+} from "./batchnorm_train.ts";
 
 type Info = tf.TensorInfo;
 
@@ -199,9 +204,6 @@ function chunking(rows: number, c: number): { chunk: number; chunks: number } {
   return { chunk, chunks: Math.ceil(rows / chunk) };
 }
 
-const FORWARD = "BatchNormTrainWebGPU";
-const BACKWARD = "BatchNormTrainGradWebGPU";
-
 function free(backend: tf.KernelBackend, ...infos: Info[]): void {
   for (const info of infos) backend.disposeData(info.dataId);
 }
@@ -281,66 +283,16 @@ function backward(backend: tf.KernelBackend, inputs: Record<string, Info>, eps: 
   return [dx, dgamma, dbeta];
 }
 
-/** The fields of tfjs-layers' BatchNormalization (4.22) read here. */
-interface BatchNormLayer {
-  axis: number;
-  momentum: number;
-  epsilon: number;
-  center: boolean;
-  scale: boolean;
-  gamma: { read(): tf.Tensor };
-  beta: { read(): tf.Tensor };
-  movingMean: { read(): tf.Tensor; write(t: tf.Tensor): void };
-  movingVariance: { read(): tf.Tensor; write(t: tf.Tensor): void };
-}
-
-/** One training-mode batch norm of `x` through the kernels above, updating the moving stats. */
-function trainingBatchNorm(layer: BatchNormLayer, x: tf.Tensor): tf.Tensor {
-  const eps = layer.epsilon;
-  // customGrad passes the inputs, then the save function.
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xs, gamma, beta] = args as tf.Tensor[];
-    const save = args[3] as tf.GradSaveFunc;
-    const mm = layer.movingMean.read();
-    const mv = layer.movingVariance.read();
-    const [y, mean, variance, mmNew, mvNew] = tf.engine().runKernel(
-      FORWARD,
-      { x: xs, gamma, beta, mm, mv },
-      { epsilon: eps, decay: 1 - layer.momentum },
-    ) as tf.Tensor[];
-    layer.movingMean.write(mmNew);
-    layer.movingVariance.write(mvNew);
-    save([xs, gamma, mean, variance]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xv, g, m, v] = saved;
-        return tf.engine().runKernel(BACKWARD, { dy, x: xv, gamma: g, mean: m, variance: v }, {
-          epsilon: eps,
-        }) as tf.Tensor[];
-      },
-    };
-  });
-  return op(x, layer.gamma.read(), layer.beta.read());
-}
-
 let registered = false;
-let stock = false;
-
-/** Route training batch norms back to tfjs-layers' own ops (true) or through ours (false). */
-export function useStockWebGPUBatchNorm(useStock: boolean): void {
-  stock = useStock;
-}
 
 /**
- * Registers the kernels and routes `BatchNormalization.call` in training mode on webgpu
- * (4D, channels last, with gamma and beta) through them; everything else keeps tfjs-layers'
- * code. Idempotent.
+ * Registers the kernels as webgpu's `BatchNormTrain` pair and routes training batch norms
+ * through them (`batchnorm_train.ts`). Idempotent.
  */
 export function registerWebGPUBatchNorm(): void {
   if (registered) return;
   tf.registerKernel({
-    kernelName: FORWARD,
+    kernelName: BATCH_NORM_TRAIN,
     backendName: "webgpu",
     kernelFunc: ({ inputs, backend, attrs }) =>
       forward(
@@ -351,7 +303,7 @@ export function registerWebGPUBatchNorm(): void {
       ),
   });
   tf.registerKernel({
-    kernelName: BACKWARD,
+    kernelName: BATCH_NORM_TRAIN_GRAD,
     backendName: "webgpu",
     kernelFunc: ({ inputs, backend, attrs }) =>
       backward(
@@ -360,22 +312,6 @@ export function registerWebGPUBatchNorm(): void {
         attrs!.epsilon as number,
       ),
   });
-  // tfjs-layers does not export the class; every instance shares its prototype.
-  const proto = Object.getPrototypeOf(tf.layers.batchNormalization({})) as {
-    call(
-      this: BatchNormLayer,
-      inputs: tf.Tensor | tf.Tensor[],
-      kwargs: tf.serialization.ConfigDict,
-    ): tf.Tensor;
-  };
-  const original = proto.call;
-  proto.call = function (this: BatchNormLayer, inputs, kwargs) {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const ours = !stock && kwargs?.["training"] && tf.getBackend() === "webgpu" &&
-      (!Array.isArray(inputs) || inputs.length === 1) && x.rank === 4 && x.dtype === "float32" &&
-      (this.axis === -1 || this.axis === 3) && this.center && this.scale;
-    if (!ours) return original.call(this, inputs, kwargs);
-    return tf.tidy(() => trainingBatchNorm(this, x));
-  };
+  routeTrainingBatchNorm();
   registered = true;
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "./select.ts";
 import { assertClose, values } from "./testing.ts";
-import { useStockWebGPUBatchNorm } from "./webgpu_batchnorm.ts";
+import { useStockBatchNorm } from "./batchnorm_train.ts";
 
 // Runs where a WebGPU adapter exists (lavapipe from mesa-vulkan-drivers on CPU machines).
 const adapter = await navigator.gpu?.requestAdapter().catch(() => null);
@@ -70,11 +70,11 @@ Deno.test({
       const cpu = await batchNormRun("cpu", shape);
       const ours = await batchNormRun("webgpu", shape);
       assertClose(ours, cpu, `batch norm ${shape}`, 2e-4);
-      useStockWebGPUBatchNorm(true);
+      useStockBatchNorm(true);
       try {
         assertClose(ours, await batchNormRun("webgpu", shape), `vs stock ${shape}`, 2e-4);
       } finally {
-        useStockWebGPUBatchNorm(false);
+        useStockBatchNorm(false);
       }
     }
   },

@@ -9,15 +9,15 @@
  * ```
  * @module
  */
-import { useStockWebGPUAdam } from "./webgpu_adam.ts";
+import { useStockAdam } from "./adam_update.ts";
 import { useKeptUniforms } from "./webgpu_uniforms.ts";
-import { useStockWebGPUBatchNorm } from "./webgpu_batchnorm.ts";
+import { useStockBatchNorm } from "./batchnorm_train.ts";
 import { useStockWebGPUFilterGrad } from "./webgpu_conv_grad.ts";
 
 /** Route webgpu training through tfjs's stock kernels (true) or through ours (false). */
 export function useStockWebGPUKernels(stock: boolean): void {
-  useStockWebGPUAdam(stock);
-  useStockWebGPUBatchNorm(stock);
+  useStockAdam(stock);
+  useStockBatchNorm(stock);
   useStockWebGPUFilterGrad(stock);
   useKeptUniforms(!stock);
 }

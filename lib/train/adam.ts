@@ -7,7 +7,8 @@
  * weightDecay/2 * sum(w^2), i.e. `weightDecay * tf.nn.l2_loss(w)`);
  * m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2;
  * w -= lr * sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps).
- * On webgpu each variable's update is one fused dispatch (`lib/backend/webgpu_adam.ts`).
+ * Where the backend has the fused kernel (webgpu, onednn: `lib/backend/adam_update.ts`) each
+ * variable's update is one kernel.
  *
  * @example
  * ```ts
@@ -17,7 +18,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { adamUpdateWebGPU } from "../backend/webgpu_adam.ts";
+import { adamUpdateFused } from "../backend/adam_update.ts";
 
 export interface AdamOptions {
   learningRate: number;
@@ -67,7 +68,7 @@ export function createAdam(vars: tf.Variable[], opts: AdamOptions): Adam {
       const lrT = learningRate * Math.sqrt(1 - b2 ** step) / (1 - b1 ** step);
       for (let i = 0; i < vars.length; i++) {
         const decay = opts.decay[i] ? opts.weightDecay : 0;
-        const fused = adamUpdateWebGPU(vars[i], grads[i], m[i], v[i], {
+        const fused = adamUpdateFused(vars[i], grads[i], m[i], v[i], {
           beta1: b1,
           beta2: b2,
           epsilon: eps,
