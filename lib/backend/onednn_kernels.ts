@@ -503,32 +503,6 @@ function softmaxKernel(dnnl: OneDNN): tf.KernelConfig {
   });
 }
 
-/**
- * Tile where only leading dims repeat (the broadcast of a per-channel value to a whole
- * activation, as in the mean's gradient): the block is copied once, then doubled with
- * `copyWithin` (a memmove per doubling).
- */
-function tileKernel(): tf.KernelConfig {
-  return kernel("Tile", (args) => {
-    const backend = args.backend as PooledCPUBackend;
-    const { x } = args.inputs as Record<string, Info>;
-    const xv = values(backend, x);
-    const reps = args.attrs!.reps as number[];
-    if (xv === null || reps.length !== x.shape.length) return null;
-    // The output is `copies` whole copies of x when every dim up to the last repeated one is 1.
-    const last = reps.findLastIndex((r) => r !== 1);
-    const copies = size(reps);
-    if (last < 0 || x.shape.slice(0, last + 1).some((d) => d !== 1)) return null;
-    if (xv.length * copies < nativeMin.size) return null;
-    const out = backend.alloc(xv.length * copies);
-    out.set(xv);
-    for (let filled = xv.length; filled < out.length; filled *= 2) {
-      out.copyWithin(filled, 0, Math.min(filled, out.length - filled));
-    }
-    return output(backend, x.shape.map((d, i) => d * reps[i]), out);
-  });
-}
-
 /** The fused Adam + L2 update (`adam_update.ts`): one JS pass instead of a dozen kernels. */
 function adamKernel(): tf.KernelConfig {
   return kernel(ADAM_UPDATE, (args) => {
@@ -586,7 +560,6 @@ export function oneDNNKernels(dnnl: OneDNN): tf.KernelConfig[] {
     ...trainingBatchNormKernels(dnnl),
     ...concatKernels(dnnl),
     softmaxKernel(dnnl),
-    tileKernel(),
     ...resizeKernels(),
     adamKernel(),
   ];

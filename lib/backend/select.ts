@@ -15,7 +15,6 @@ import { keepUniforms } from "./webgpu_uniforms.ts";
 import type { BackendName } from "../config/experiment.ts";
 import { registerWasmKernels } from "./wasm_kernels.ts";
 import { registerBatchNormGrad } from "./batchnorm_grad.ts";
-import { registerMeanGrad } from "./mean_grad.ts";
 import { describeOneDNN, oneDNNThreads, registerOneDNNBackend } from "./onednn_backend.ts";
 
 /** What `initBackend` set up. */
@@ -71,7 +70,6 @@ export function initBackend(
 
 async function choose(name: BackendName, opts: BackendOptions): Promise<BackendInfo> {
   registerBatchNormGrad();
-  registerMeanGrad();
   switch (name) {
     case "tensorflow": {
       const info = await tryTensorflow();
