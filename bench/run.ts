@@ -5,7 +5,9 @@
  *
  * - `load`: read + window + normalise + down-sample a 512x512x200 volume vs nibabel + numpy;
  * - `metrics`: the LiTS metrics of a 512x512x200 pair vs scipy (cKDTree, official style);
- * - `train`: one training step of the liver FC-DenseNet on wasm vs PyTorch;
+ * - `train`: one training step of the liver FC-DenseNet on onednn and wasm vs PyTorch;
+ * - `paper`: a step of the paper's liver and tumor networks at full size on onednn, with the
+ *   peak memory of each (`bench/train_paper.ts`);
  * - `gpu`: dispatches and CPU time of a paper liver and tumor step on webgpu (lavapipe
  *   without a GPU), `bench/gpu_proxy.ts`.
  * @module
@@ -13,6 +15,7 @@
 import { benchLoadVolume } from "./load_volume.ts";
 import { benchMetrics } from "./metrics.ts";
 import { benchTrainStep } from "./train_step.ts";
+import { benchTrainPaper } from "./train_paper.ts";
 import { benchGpuProxy } from "./gpu_proxy.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
 import { defineCli, runCli } from "../lib/util/cli_args.ts";
@@ -21,6 +24,7 @@ const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   load: () => benchLoadVolume(),
   metrics: () => benchMetrics(),
   train: () => benchTrainStep({ log: (s) => console.error(s) }),
+  paper: () => benchTrainPaper({ steps: 1, log: (s) => console.error(s) }),
   gpu: () => benchGpuProxy({ log: (s) => console.error(s) }),
 };
 
