@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { compareWithCpu, on, values } from "./testing.ts";
+import { compareWithCpu, CONV_CASES, on, values } from "./testing.ts";
 import { registerOneDNNBackend } from "./onednn_backend.ts";
 import { broadcastDims, kernelCalls, nativeMin, reductionDims } from "./onednn_kernels.ts";
 import { openOneDNN } from "./onednn_ffi.ts";
@@ -30,19 +30,9 @@ const t4 = (shape: number[], seed: number) =>
     shape as [number, number, number, number],
   );
 
-type Pad = "same" | "valid";
-const convCases: { x: number[]; k: number[]; s: number; pad: Pad }[] = [
-  { x: [2, 5, 6, 3], k: [3, 3, 3, 4], s: 1, pad: "same" },
-  { x: [2, 5, 6, 3], k: [3, 3, 3, 4], s: 1, pad: "valid" },
-  { x: [2, 7, 6, 3], k: [3, 3, 3, 2], s: 2, pad: "same" },
-  { x: [1, 7, 8, 2], k: [3, 3, 2, 3], s: 2, pad: "valid" },
-  { x: [3, 4, 5, 5], k: [1, 1, 5, 2], s: 1, pad: "valid" },
-  { x: [2, 6, 6, 4], k: [1, 1, 4, 3], s: 2, pad: "same" },
-  { x: [1, 6, 4, 7], k: [1, 1, 7, 3], s: 1, pad: "same" },
-  { x: [2, 5, 6, 3], k: [2, 2, 3, 4], s: 1, pad: "same" }, // asymmetric padding
-  { x: [2, 7, 5, 2], k: [3, 1, 2, 3], s: 1, pad: "same" },
-  { x: [1, 7, 6, 2], k: [5, 3, 2, 2], s: 1, pad: "valid" },
-  { x: [1, 9, 9, 17], k: [3, 3, 17, 16], s: 1, pad: "same" }, // growth-rate-like outputs
+const convCases = [
+  ...CONV_CASES,
+  { x: [1, 9, 9, 17], k: [3, 3, 17, 16], s: 1, pad: "same" as const }, // growth-rate-like outputs
 ];
 
 Deno.test({

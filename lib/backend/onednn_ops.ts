@@ -15,6 +15,7 @@
 import { check, D, type OneDNN, outPointer } from "./onednn_ffi.ts";
 import {
   anyDesc,
+  type ArgSpec,
   cached,
   createPrimitive,
   denseDesc,
@@ -122,6 +123,25 @@ function primitiveDesc(dnnl: OneDNN, op: Uint8Array, what: string): Deno.Pointer
   return outPointer(cell);
 }
 
+/**
+ * A backward primitive of op descriptor `op`, created with the hint oneDNN asks for: the
+ * primitive descriptor of the forward op `forwardOp`.
+ */
+function backwardPrimitive(
+  dnnl: OneDNN,
+  forwardOp: Uint8Array,
+  what: string,
+  op: Uint8Array,
+  specs: ArgSpec[],
+): Primitive {
+  const hint = primitiveDesc(dnnl, forwardOp, `${what} (hint)`);
+  try {
+    return createPrimitive(dnnl, what, { op, hint }, specs);
+  } finally {
+    dnnl.sym.dnnl_primitive_desc_destroy(hint);
+  }
+}
+
 /** y = conv(x, filter) (+ bias): x NHWC, filter HWIO, y NHWC. */
 export function convForward(
   dnnl: OneDNN,
@@ -154,11 +174,6 @@ export function convBackwardData(
 ): void {
   const p = cached(`conv:bwd_data:${convKey(c)}`, () => {
     const d = convDescs(dnnl, c);
-    const hint = primitiveDesc(
-      dnnl,
-      convForwardDesc(dnnl, d, false, D.forwardTraining).buf,
-      "hint",
-    );
     const op = opDesc();
     check(
       dnnl.sym.dnnl_convolution_backward_data_desc_init(
@@ -173,15 +188,17 @@ export function convBackwardData(
       ),
       "convolution_backward_data_desc_init",
     );
-    try {
-      return createPrimitive(dnnl, "convolution backward data", { op: op.buf, hint }, [
+    return backwardPrimitive(
+      dnnl,
+      convForwardDesc(dnnl, d, false, D.forwardTraining).buf,
+      "convolution backward data",
+      op.buf,
+      [
         { arg: D.argDiffDst, user: d.dst },
         { arg: D.argWeights, user: d.weightsUser },
         { arg: D.argDiffSrc, user: d.src, output: true },
-      ]);
-    } finally {
-      dnnl.sym.dnnl_primitive_desc_destroy(hint);
-    }
+      ],
+    );
   });
   run(dnnl, p, [dy, filter, dx]);
 }
@@ -196,11 +213,6 @@ export function convBackwardFilter(
 ): void {
   const p = cached(`conv:bwd_filter:${convKey(c)}`, () => {
     const d = convDescs(dnnl, c);
-    const hint = primitiveDesc(
-      dnnl,
-      convForwardDesc(dnnl, d, false, D.forwardTraining).buf,
-      "hint",
-    );
     const op = opDesc();
     check(
       dnnl.sym.dnnl_convolution_backward_weights_desc_init(
@@ -216,15 +228,17 @@ export function convBackwardFilter(
       ),
       "convolution_backward_weights_desc_init",
     );
-    try {
-      return createPrimitive(dnnl, "convolution backward weights", { op: op.buf, hint }, [
+    return backwardPrimitive(
+      dnnl,
+      convForwardDesc(dnnl, d, false, D.forwardTraining).buf,
+      "convolution backward weights",
+      op.buf,
+      [
         { arg: D.argSrc, user: d.src },
         { arg: D.argDiffDst, user: d.dst },
         { arg: D.argDiffWeights, user: d.weightsUser, output: true },
-      ]);
-    } finally {
-      dnnl.sym.dnnl_primitive_desc_destroy(hint);
-    }
+      ],
+    );
   });
   run(dnnl, p, [x, dy, dFilter]);
 }
@@ -274,22 +288,17 @@ export function eltwiseBackward(
       dnnl.sym.dnnl_eltwise_forward_desc_init(fwd.ptr, D.forwardTraining, alg, md.ptr, alpha, 0),
       "eltwise_forward_desc_init",
     );
-    const hint = primitiveDesc(dnnl, fwd.buf, "eltwise hint");
     const op = opDesc();
     check(
       dnnl.sym.dnnl_eltwise_backward_desc_init(op.ptr, alg, md.ptr, md.ptr, alpha, 0),
       "eltwise_backward_desc_init",
     );
     const dataArg = alg === D.eltEluDst ? D.argDst : D.argSrc;
-    try {
-      return createPrimitive(dnnl, "eltwise backward", { op: op.buf, hint }, [
-        { arg: D.argDiffDst, user: md },
-        { arg: dataArg, user: md },
-        { arg: D.argDiffSrc, user: md },
-      ]);
-    } finally {
-      dnnl.sym.dnnl_primitive_desc_destroy(hint);
-    }
+    return backwardPrimitive(dnnl, fwd.buf, "eltwise backward", op.buf, [
+      { arg: D.argDiffDst, user: md },
+      { arg: dataArg, user: md },
+      { arg: D.argDiffSrc, user: md },
+    ]);
   });
   run(dnnl, p, [dy, data, dx]);
 }
@@ -650,7 +659,6 @@ export function batchNormTrainingBackward(
 ): void {
   const p = cached(`bn_train_bwd:${rows}:${channels}:${eps}`, () => {
     const { data, stat, fwd } = trainingBatchNormDescs(dnnl, rows, channels, eps);
-    const hint = primitiveDesc(dnnl, fwd.buf, "batch normalization hint");
     const op = opDesc();
     check(
       dnnl.sym.dnnl_batch_normalization_backward_desc_init(
@@ -663,22 +671,18 @@ export function batchNormTrainingBackward(
       ),
       "batch_normalization_backward_desc_init",
     );
-    try {
-      return createPrimitive(dnnl, "batch normalization backward", { op: op.buf, hint }, [
-        { arg: D.argDiffDst, user: data },
-        { arg: D.argSrc, user: data },
-        { arg: D.argScale, user: stat },
-        // 2.6 asks for the shift, though the gradient does not depend on it.
-        { arg: D.argShift, user: stat },
-        { arg: D.argMean, user: stat },
-        { arg: D.argVariance, user: stat },
-        { arg: D.argDiffSrc, user: data },
-        { arg: D.argDiffScale, user: stat },
-        { arg: D.argDiffShift, user: stat },
-      ]);
-    } finally {
-      dnnl.sym.dnnl_primitive_desc_destroy(hint);
-    }
+    return backwardPrimitive(dnnl, fwd.buf, "batch normalization backward", op.buf, [
+      { arg: D.argDiffDst, user: data },
+      { arg: D.argSrc, user: data },
+      { arg: D.argScale, user: stat },
+      // 2.6 asks for the shift, though the gradient does not depend on it.
+      { arg: D.argShift, user: stat },
+      { arg: D.argMean, user: stat },
+      { arg: D.argVariance, user: stat },
+      { arg: D.argDiffSrc, user: data },
+      { arg: D.argDiffScale, user: stat },
+      { arg: D.argDiffShift, user: stat },
+    ]);
   });
   run(dnnl, p, [dy, x, scale, filled(channels, 0), mean, variance, dx, dscale, dshift]);
 }

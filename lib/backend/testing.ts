@@ -26,6 +26,20 @@ export function values(n: number, seed: number): Float32Array {
   return out;
 }
 
+/** Convolution cases for kernel tests: odd shapes, stride 2, 1x1, asymmetric padding, batch 1. */
+export const CONV_CASES: { x: number[]; k: number[]; s: number; pad: "same" | "valid" }[] = [
+  { x: [2, 5, 6, 3], k: [3, 3, 3, 4], s: 1, pad: "same" },
+  { x: [2, 5, 6, 3], k: [3, 3, 3, 4], s: 1, pad: "valid" },
+  { x: [2, 7, 6, 3], k: [3, 3, 3, 2], s: 2, pad: "same" },
+  { x: [1, 7, 8, 2], k: [3, 3, 2, 3], s: 2, pad: "valid" },
+  { x: [3, 4, 5, 5], k: [1, 1, 5, 2], s: 1, pad: "valid" },
+  { x: [2, 6, 6, 4], k: [1, 1, 4, 3], s: 2, pad: "same" },
+  { x: [1, 6, 4, 7], k: [1, 1, 7, 3], s: 1, pad: "same" },
+  { x: [2, 5, 6, 3], k: [2, 2, 3, 4], s: 1, pad: "same" }, // asymmetric padding
+  { x: [2, 7, 5, 2], k: [3, 1, 2, 3], s: 1, pad: "same" },
+  { x: [1, 7, 6, 2], k: [5, 3, 2, 2], s: 1, pad: "valid" },
+];
+
 /** Runs `fn` on a backend and returns its outputs as plain arrays. */
 export async function on(backend: string, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
   await tf.setBackend(backend);

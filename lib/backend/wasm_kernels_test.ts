@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { assertClose, compareWithCpu, on, values } from "./testing.ts";
+import { assertClose, compareWithCpu, CONV_CASES as convCases, on, values } from "./testing.ts";
 import { registerWasmKernels } from "./wasm_kernels.ts";
 import { PAPER_LIVER_MODEL } from "../models/testing.ts";
 
@@ -9,20 +9,6 @@ registerWasmKernels();
 
 const compare = (what: string, fn: () => tf.Tensor[], tol = 1e-4) =>
   compareWithCpu("wasm", what, fn, tol);
-
-type Pad = "same" | "valid";
-const convCases: { x: number[]; k: number[]; s: number; pad: Pad }[] = [
-  { x: [2, 5, 6, 3], k: [3, 3, 3, 4], s: 1, pad: "same" },
-  { x: [2, 5, 6, 3], k: [3, 3, 3, 4], s: 1, pad: "valid" },
-  { x: [2, 7, 6, 3], k: [3, 3, 3, 2], s: 2, pad: "same" },
-  { x: [1, 7, 8, 2], k: [3, 3, 2, 3], s: 2, pad: "valid" },
-  { x: [3, 4, 5, 5], k: [1, 1, 5, 2], s: 1, pad: "valid" },
-  { x: [2, 6, 6, 4], k: [1, 1, 4, 3], s: 2, pad: "same" },
-  { x: [1, 6, 4, 7], k: [1, 1, 7, 3], s: 1, pad: "same" },
-  { x: [2, 5, 6, 3], k: [2, 2, 3, 4], s: 1, pad: "same" }, // asymmetric padding
-  { x: [2, 7, 5, 2], k: [3, 1, 2, 3], s: 1, pad: "same" },
-  { x: [1, 7, 6, 2], k: [5, 3, 2, 2], s: 1, pad: "valid" },
-];
 
 Deno.test("stride-1 filter gradient in input-channel chunks on wasm matches cpu", async () => {
   const { stackLimit } = await import("./conv_grad_kernels.ts");
@@ -88,7 +74,12 @@ Deno.test("maxPool gradient on wasm routes to the max, also for all-negative win
   const g = tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, 2, 2, "valid").sum())(x);
   assert.deepEqual(Array.from(g.dataSync()), [0, 1, 0, 0]);
   tf.dispose([x, g]);
-  const shapes: { x: [number, number, number, number]; f: number; s: number; pad: Pad }[] = [
+  const shapes: {
+    x: [number, number, number, number];
+    f: number;
+    s: number;
+    pad: "same" | "valid";
+  }[] = [
     { x: [2, 6, 6, 3], f: 2, s: 2, pad: "valid" },
     { x: [2, 5, 7, 2], f: 2, s: 2, pad: "same" },
     { x: [1, 6, 5, 2], f: 3, s: 1, pad: "same" },
