@@ -310,29 +310,35 @@ export function openOneDNN(candidates: readonly string[], threads?: number): One
   return { sym: lib.symbols, engine, stream: outPointer(cell), version, library: name };
 }
 
+const GOMP_SYMBOLS = {
+  omp_set_num_threads: { parameters: ["i32"], result: "void" },
+  omp_get_max_threads: { parameters: [], result: "i32" },
+} as const;
+let gomp: Deno.DynamicLibrary<typeof GOMP_SYMBOLS>["symbols"] | null | undefined;
+
+/** libgomp's functions, opened once; null when it cannot be opened. */
+function openGomp() {
+  if (gomp === undefined) {
+    try {
+      gomp = Deno.dlopen("libgomp.so.1", GOMP_SYMBOLS).symbols;
+    } catch {
+      gomp = null;
+    }
+  }
+  return gomp;
+}
+
 /**
  * oneDNN runs its parallel loops on OpenMP (Debian builds it so); the pool size is set through
  * libgomp, first before the library loads and again whenever a caller asks for another count.
  */
 export function setOmpThreads(threads: number): void {
-  try {
-    const gomp = Deno.dlopen("libgomp.so.1", {
-      omp_set_num_threads: { parameters: ["i32"], result: "void" },
-    });
-    gomp.symbols.omp_set_num_threads(threads);
-  } catch {
-    Deno.env.set("OMP_NUM_THREADS", String(threads));
-  }
+  const omp = openGomp();
+  if (omp !== null) omp.omp_set_num_threads(threads);
+  else Deno.env.set("OMP_NUM_THREADS", String(threads));
 }
 
 /** OpenMP's current pool size (1 when libgomp cannot be opened). */
 export function ompThreads(): number {
-  try {
-    const gomp = Deno.dlopen("libgomp.so.1", {
-      omp_get_max_threads: { parameters: [], result: "i32" },
-    });
-    return gomp.symbols.omp_get_max_threads();
-  } catch {
-    return 1;
-  }
+  return openGomp()?.omp_get_max_threads() ?? 1;
 }

@@ -454,7 +454,7 @@ export function maxPoolBackward(
   dx: Float32Array,
 ): void {
   const key = convKey(c);
-  const pair = cachedPair(`pool:bwd:${key}`, () => {
+  const pair = cached(`pool:bwd:${key}`, () => {
     const d = poolDescs(dnnl, c);
     const fwdOp = maxPoolForwardOp(dnnl, d, D.forwardTraining);
     const fwd = createPrimitive(dnnl, "max pooling (workspace)", { op: fwdOp.buf }, [
@@ -491,16 +491,6 @@ export function maxPoolBackward(
   });
   run(dnnl, pair[0], [x]);
   run(dnnl, pair[1], [dy, dx]);
-}
-
-const pairs = new Map<string, Primitive[]>();
-function cachedPair(key: string, make: () => Primitive[]): Primitive[] {
-  let p = pairs.get(key);
-  if (p === undefined) {
-    p = make();
-    pairs.set(key, p);
-  }
-  return p;
 }
 
 /**

@@ -110,7 +110,7 @@ export interface Primitive {
 
 let allocated = 0;
 let primitives = 0;
-const cache = new Map<string, Primitive>();
+const cache = new Map<string, Primitive | Primitive[]>();
 
 /** Native bytes held by cached primitives (their own-layout buffers). */
 export function nativeBytes(): number {
@@ -122,9 +122,9 @@ export function primitiveCount(): number {
   return primitives;
 }
 
-/** The cached primitive for `key`, created by `make` the first time. */
-export function cached(key: string, make: () => Primitive): Primitive {
-  let p = cache.get(key);
+/** The cached primitive (or primitives run together) for `key`, made by `make` the first time. */
+export function cached<P extends Primitive | Primitive[]>(key: string, make: () => P): P {
+  let p = cache.get(key) as P | undefined;
   if (p === undefined) {
     p = make();
     cache.set(key, p);
@@ -135,7 +135,14 @@ export function cached(key: string, make: () => Primitive): Primitive {
 /** The implementation names of cached primitives whose key starts with `prefix`. */
 export function implementations(prefix = ""): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [k, p] of cache) if (k.startsWith(prefix)) out.set(k, p.impl);
+  for (const [k, p] of cache) {
+    if (k.startsWith(prefix)) {
+      out.set(
+        k,
+        Array.isArray(p) ? p.map((q) => q.impl).join(" + ") : p.impl,
+      );
+    }
+  }
   return out;
 }
 
