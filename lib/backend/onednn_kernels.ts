@@ -13,6 +13,7 @@ import type { PooledCPUBackend } from "./pooled_cpu_backend.ts";
 import { D, type OneDNN } from "./onednn_ffi.ts";
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from "./batchnorm_train.ts";
 import { isResizeX2, resizeX2, resizeX2Grad } from "./resize_x2_kernels.ts";
+import { clip, compare, type Comparison, logicalAnd, select } from "./clip_kernels.ts";
 import { ADAM_UPDATE, type AdamConstants, adamUpdateCpu } from "./adam_update.ts";
 import {
   batchNormInference,
@@ -109,6 +110,16 @@ function convInfo(
   ));
 }
 
+/**
+ * oneDNN 2.6.3's `jit_1x1:avx2` filter gradient with a stride above 1 writes past a buffer
+ * when the input channels are not a multiple of 8 (glibc's checking malloc aborts; without it
+ * a heap corruption, 1 run in 5 of the conv test on an AVX2 machine). The networks have no
+ * strided 1x1 convolution; that case goes to the cpu kernel.
+ */
+function isStrided1x1(c: ConvGeometry): boolean {
+  return c.filterHeight === 1 && c.filterWidth === 1 && (c.strideHeight > 1 || c.strideWidth > 1);
+}
+
 /** Conv2D and FusedConv2D (bias, linear activation; others go to the cpu kernel). */
 function convKernels(dnnl: OneDNN): tf.KernelConfig[] {
   const forward = (args: Args, fused: boolean): Info | null => {
@@ -147,7 +158,7 @@ function convKernels(dnnl: OneDNN): tf.KernelConfig[] {
       const filterShape = args.attrs!.filterShape as number[];
       const c = convInfo(x.shape, filterShape, args.attrs!);
       const xv = values(backend, x), dyv = values(backend, dy);
-      if (c === null || xv === null || dyv === null) return null;
+      if (c === null || xv === null || dyv === null || isStrided1x1(c)) return null;
       const df = backend.alloc(size(filterShape));
       convBackwardFilter(dnnl, c, xv, dyv, df);
       return output(backend, [...filterShape], df);
@@ -488,6 +499,44 @@ function concatKernels(dnnl: OneDNN): tf.KernelConfig[] {
   ];
 }
 
+/**
+ * Slice along one axis (the loss's `probs.slice` of the foreground channel): one strided copy.
+ * The stock kernel copies a non-contiguous slice value by value through `TensorBuffer`
+ * (7 of 46 s of a tumor run's first epoch); contiguous and multi-axis slices stay stock.
+ */
+function sliceKernel(dnnl: OneDNN): tf.KernelConfig {
+  return kernel("Slice", (args) => {
+    const backend = args.backend as PooledCPUBackend;
+    const { x } = args.inputs as Record<string, Info>;
+    const xv = values(backend, x);
+    if (xv === null || xv.length < nativeMin.size) return null;
+    const [begin, sizes] = tf.slice_util.parseSliceParams(
+      x as unknown as tf.Tensor,
+      args.attrs!.begin as number[],
+      args.attrs!.size as number[],
+    );
+    if (tf.slice_util.isSliceContinous(x.shape, begin, sizes)) return null;
+    const cut = sizes.flatMap((s, i) => (s === x.shape[i] ? [] : [i]));
+    if (cut.length !== 1) return null;
+    const axis = cut[0];
+    const unit = size(x.shape.slice(axis + 1));
+    const out = backend.alloc(size(sizes));
+    if (out.length > 0) {
+      const outer = size(x.shape.slice(0, axis));
+      copyColumns(
+        dnnl,
+        outer,
+        x.shape[axis] * unit,
+        begin[axis] * unit,
+        sizes[axis] * unit,
+        xv,
+        out,
+      );
+    }
+    return output(backend, sizes, out);
+  });
+}
+
 function softmaxKernel(dnnl: OneDNN): tf.KernelConfig {
   return kernel("Softmax", (args) => {
     const backend = args.backend as PooledCPUBackend;
@@ -548,6 +597,60 @@ function resizeKernels(): tf.KernelConfig[] {
   ];
 }
 
+/** `clipByValue` and its gradient's kernels (`clip_kernels.ts`): equal shapes or a scalar. */
+function clipKernels(): tf.KernelConfig[] {
+  const bools = (backend: PooledCPUBackend, t: Info): Uint8Array | null => {
+    const v = backend.data.get(t.dataId).values;
+    return t.dtype === "bool" && v instanceof Uint8Array ? v : null;
+  };
+  const comparison = (name: Comparison) =>
+    kernel(name, (args) => {
+      const backend = args.backend as PooledCPUBackend;
+      const { a, b } = args.inputs as Record<string, Info>;
+      const [av, bv] = [values(backend, a), values(backend, b)];
+      if (av === null || bv === null) return null;
+      const out = compare(name, av, bv);
+      if (out === null) return null;
+      const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+      if (size(shape) !== out.length) return null;
+      return backend.makeTensorInfo(shape, "bool", out);
+    });
+  return [
+    kernel("ClipByValue", (args) => {
+      const backend = args.backend as PooledCPUBackend;
+      const { x } = args.inputs as Record<string, Info>;
+      const xv = values(backend, x);
+      if (xv === null) return null;
+      const y = backend.alloc(xv.length);
+      clip(xv, args.attrs!.clipValueMin as number, args.attrs!.clipValueMax as number, y);
+      return output(backend, [...x.shape], y);
+    }),
+    comparison("GreaterEqual"),
+    comparison("LessEqual"),
+    kernel("LogicalAnd", (args) => {
+      const backend = args.backend as PooledCPUBackend;
+      const { a, b } = args.inputs as Record<string, Info>;
+      const [av, bv] = [bools(backend, a), bools(backend, b)];
+      if (av === null || bv === null || !tf.util.arraysEqual(a.shape, b.shape)) return null;
+      return backend.makeTensorInfo([...a.shape], "bool", logicalAnd(av, bv));
+    }),
+    kernel("Select", (args) => {
+      const backend = args.backend as PooledCPUBackend;
+      const { condition, t, e } = args.inputs as Record<string, Info>;
+      const [cv, tv, ev] = [bools(backend, condition), values(backend, t), values(backend, e)];
+      if (cv === null || tv === null || ev === null) return null;
+      if (
+        !tf.util.arraysEqual(condition.shape, t.shape) || !tf.util.arraysEqual(t.shape, e.shape)
+      ) {
+        return null;
+      }
+      const out = backend.alloc(tv.length);
+      select(cv, tv, ev, out);
+      return output(backend, [...t.shape], out);
+    }),
+  ];
+}
+
 /** Every kernel of the `onednn` backend that is not the stock `cpu` one. */
 export function oneDNNKernels(dnnl: OneDNN): tf.KernelConfig[] {
   return [
@@ -559,8 +662,10 @@ export function oneDNNKernels(dnnl: OneDNN): tf.KernelConfig[] {
     batchNormKernel(dnnl),
     ...trainingBatchNormKernels(dnnl),
     ...concatKernels(dnnl),
+    sliceKernel(dnnl),
     softmaxKernel(dnnl),
     ...resizeKernels(),
+    ...clipKernels(),
     adamKernel(),
   ];
 }
