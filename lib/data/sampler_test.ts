@@ -81,6 +81,30 @@ Deno.test("restarting from a saved state reads no case again while the pool hold
   assert.equal(loads, read);
 });
 
+Deno.test("cases that leave the pool stay cached: each is read once, the batches unchanged", async () => {
+  const run = async (cacheBytes: number) => {
+    let loads = 0;
+    const load = (c: CaseEntry) => (loads++, loadCaseSync(c));
+    const s = createSampler({
+      cases,
+      data,
+      task: "liver",
+      seed: 5,
+      cacheCases: 1,
+      swapEvery: 1,
+      cacheBytes,
+      load,
+    });
+    const batches = [];
+    for (let i = 0; i < 6; i++) batches.push(await arrays(s.next(2)));
+    return { batches, loads };
+  };
+  const cached = await run(1e9), uncached = await run(0);
+  assert.deepEqual(cached.batches, uncached.batches);
+  assert.ok(cached.loads <= cases.length, `${cached.loads} loads of ${cases.length} cases`);
+  assert.ok(uncached.loads > cached.loads, `${uncached.loads} loads without the cache`);
+});
+
 Deno.test("no tensor leaks once the caller disposes its batches", async () => {
   const s = createSampler({ cases, data, task: "liver", seed: 2, cacheCases: 1, swapEvery: 1 });
   await arrays(s.next(2));
