@@ -13,6 +13,7 @@ import type { PooledCPUBackend } from "./pooled_cpu_backend.ts";
 import { D, type OneDNN } from "./onednn_ffi.ts";
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from "./batchnorm_train.ts";
 import { isResizeX2, resizeX2, resizeX2Grad } from "./resize_x2_kernels.ts";
+import { isMaxPool2x2, maxPool2x2, maxPool2x2Grad } from "./maxpool_2x2_kernels.ts";
 import { clip, compare, type Comparison, logicalAnd, select } from "./clip_kernels.ts";
 import { ADAM_UPDATE, type AdamConstants, adamUpdateCpu } from "./adam_update.ts";
 import {
@@ -187,7 +188,8 @@ function poolKernels(dnnl: OneDNN): tf.KernelConfig[] {
       const c = geometry(poolInfo(x.shape, args.attrs!));
       if (c === null) return null;
       const y = backend.alloc(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
-      maxPool(dnnl, c, xv, y);
+      if (isMaxPool2x2(c)) maxPool2x2(xv, x.shape, y);
+      else maxPool(dnnl, c, xv, y);
       return output(backend, [c.batchSize, c.outHeight, c.outWidth, c.outChannels], y);
     }),
     kernel("MaxPoolGrad", (args) => {
@@ -198,7 +200,8 @@ function poolKernels(dnnl: OneDNN): tf.KernelConfig[] {
       const c = geometry(poolInfo(input.shape, args.attrs!));
       if (c === null) return null;
       const dx = backend.alloc(xv.length);
-      maxPoolBackward(dnnl, c, xv, dyv, dx);
+      if (isMaxPool2x2(c)) maxPool2x2Grad(xv, dyv, input.shape, dx);
+      else maxPoolBackward(dnnl, c, xv, dyv, dx);
       return output(backend, [...input.shape], dx);
     }),
   ];

@@ -5,6 +5,7 @@ import { registerOneDNNBackend } from "./onednn_backend.ts";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { clip } from "./clip_kernels.ts";
+import { maxPool2x2, maxPool2x2Grad } from "./maxpool_2x2_kernels.ts";
 import { broadcastDims, kernelCalls, nativeMin, reductionDims } from "./onednn_kernels.ts";
 import { openOneDNN } from "./onednn_ffi.ts";
 import { implementations } from "./onednn_primitives.ts";
@@ -236,24 +237,49 @@ Deno.test({
   name: "max pooling and its gradient match cpu, ties included",
   ignore,
   fn: async () => {
-    const v = values(2 * 6 * 8 * 3, 13);
-    // ties: whole windows of equal values, as after dropout zeros
-    const ties = v.map((x, i) => (i % 7 < 4 ? 0 : x));
-    for (const data of [v, ties]) {
-      await compare(
-        "maxPool",
-        () => {
-          const x = tf.tensor4d(data, [2, 6, 8, 3]);
-          const f = (t: tf.Tensor) =>
-            tf.maxPool(t as tf.Tensor4D, 2, 2, "valid").mul(tf.range(1, 37).reshape([1, 3, 4, 3]))
-              .sum();
-          return [tf.maxPool(x, 2, 2, "valid"), tf.grad(f)(x)];
-        },
-        0,
-        ["MaxPool", "MaxPoolGrad"],
-      );
+    // 2x2 stride 2 (the networks', maxpool_2x2_kernels.ts), and a padded 3x3 on oneDNN.
+    for (
+      const [shape, k, pad] of [[[2, 6, 8, 3], 2, "valid"], [[2, 7, 9, 3], 3, "same"]] as const
+    ) {
+      const n = shape.reduce((a: number, b: number) => a * b, 1);
+      const v = values(n, 13);
+      // ties: whole windows of equal values, as after dropout zeros
+      const ties = v.map((x, i) => (i % 7 < 4 ? 0 : x));
+      for (const data of [v, ties]) {
+        await compare(
+          `maxPool ${k}x${k} ${pad}`,
+          () => {
+            const x = tf.tensor4d(data, [...shape]);
+            const f = (t: tf.Tensor) => {
+              const y = tf.maxPool(t as tf.Tensor4D, k, 2, pad);
+              return y.mul(tf.range(1, y.size + 1).reshape(y.shape)).sum();
+            };
+            return [tf.maxPool(x, k, 2, pad), tf.grad(f)(x)];
+          },
+          0,
+          ["MaxPool", "MaxPoolGrad"],
+        );
+      }
     }
   },
+});
+
+Deno.test("2x2 max pooling keeps tfjs's NaN and signed-zero results", async () => {
+  const shape = [1, 2, 4, 2];
+  const x = [NaN, NaN, 1, -0, NaN, 0, 2, 2, NaN, -1, NaN, 3, NaN, NaN, 3, -5];
+  const dy = [NaN, -0, 1, 2];
+  const [y, dx] = await on("cpu", () => {
+    const t = tf.tensor4d(x, shape as [number, number, number, number]);
+    const f = (u: tf.Tensor) =>
+      tf.maxPool(u as tf.Tensor4D, 2, 2, "valid").mul(tf.tensor(dy, [1, 1, 2, 2])).sum();
+    return [tf.maxPool(t, 2, 2, "valid"), tf.grad(f)(t)];
+  });
+  const ours = new Float32Array(4), ourDx = new Float32Array(16);
+  maxPool2x2(new Float32Array(x), shape, ours);
+  maxPool2x2Grad(new Float32Array(x), new Float32Array(dy), shape, ourDx);
+  const same = (a: Float32Array, b: Float32Array) => a.every((v, i) => Object.is(v, b[i]));
+  assert.ok(same(ours, y), `${ours} vs ${y}`);
+  assert.ok(same(ourDx, dx), `${ourDx} vs ${dx}`);
 });
 
 Deno.test({
