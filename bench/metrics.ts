@@ -10,8 +10,8 @@
  */
 import { join } from "node:path";
 import type { Vec3, Volume } from "../lib/data/volume.ts";
-import { evaluateCase } from "../lib/eval/evaluate.ts";
-import { paintBall } from "../lib/eval/shapes.ts";
+import { evaluateCase } from "../lib/metrics/evaluate.ts";
+import { paintBall } from "../lib/masks/shapes.ts";
 
 const SHAPE: Vec3 = [512, 512, 200];
 const SPACING: Vec3 = [0.7, 0.7, 2];

@@ -6,8 +6,8 @@
  * prints Tables V and VI, writes per-case and aggregate metrics as JSON.
  * @module
  */
-import { evaluateFolders, writeEvaluation } from "../lib/eval/evaluate.ts";
-import { summaryText } from "../lib/eval/tables.ts";
+import { evaluateFolders, writeEvaluation } from "../lib/metrics/evaluate.ts";
+import { summaryText } from "../lib/reports/tables.ts";
 import { type CliArgs, defineCli, intList, runCli, UsageError } from "../lib/util/cli_args.ts";
 import { createProgress, type Progress } from "../lib/util/progress.ts";
 

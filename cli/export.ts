@@ -9,7 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { exportLayersModel } from "../lib/models/export.ts";
-import { loadRunModel } from "../lib/train/loop.ts";
+import { loadRunModel } from "../lib/runs/folder.ts";
 import { type CliArgs, defineCli, runCli, UsageError } from "../lib/util/cli_args.ts";
 
 const CLI = defineCli({

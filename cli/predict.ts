@@ -8,10 +8,10 @@
  * @module
  */
 import type { BackendName } from "../lib/config/experiment.ts";
-import { predictCases } from "../lib/eval/predict_cases.ts";
+import { predictCases } from "../lib/inference/predict_cases.ts";
 import { describeBackend, initBackend } from "../lib/backend/select.ts";
-import type { CascadeModel } from "../lib/eval/cascade.ts";
-import { loadRunModel } from "../lib/train/loop.ts";
+import type { CascadeModel } from "../lib/inference/cascade.ts";
+import { loadRunModel } from "../lib/runs/folder.ts";
 import {
   BACKEND_FLAG,
   type CliArgs,

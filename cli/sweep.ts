@@ -10,7 +10,7 @@
  */
 import type { BackendName, ProfileName } from "../lib/config/experiment.ts";
 import { loadSlurmResources, type Patch } from "../lib/config/load.ts";
-import { toMarkdown, writeTables } from "../lib/eval/tables.ts";
+import { toMarkdown, writeTables } from "../lib/reports/tables.ts";
 import { runCell } from "../lib/sweep/cell.ts";
 import {
   ablationClaims,

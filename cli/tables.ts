@@ -7,8 +7,8 @@
  * JSON with the paper's values beside ours.
  * @module
  */
-import { readAblationRun } from "../lib/eval/ablation.ts";
-import { parseEvaluationJson } from "../lib/eval/evaluate.ts";
+import { readAblationRun } from "../lib/reports/ablation.ts";
+import { parseEvaluationJson } from "../lib/metrics/evaluate.ts";
 import {
   ablationTable,
   type Table,
@@ -16,7 +16,7 @@ import {
   tableVI,
   toMarkdown,
   writeTables,
-} from "../lib/eval/tables.ts";
+} from "../lib/reports/tables.ts";
 
 import { type CliArgs, defineCli, runCli, UsageError } from "../lib/util/cli_args.ts";
 

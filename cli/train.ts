@@ -4,14 +4,16 @@
  *
  * Trains one experiment into `results/runs/<name>/<run-id>/`. The profile
  * defaults to `cpu` (this machine); `paper` is the paper's exact settings.
- * `--resume` continues the run `--run-id` (default: the newest run of the
+ * `--resume` continues the run `--run-id` (default: the latest run of the
  * experiment that has a checkpoint) from its last checkpoint; `--epochs` may extend it.
  * @module
  */
 import { join } from "node:path";
 import type { BackendName, ProfileName } from "../lib/config/experiment.ts";
 import { loadExperiment, type Patch } from "../lib/config/load.ts";
-import { newestResumableRun, NonFiniteLossError, trainExperiment } from "../lib/train/loop.ts";
+import { latestRun } from "../lib/runs/latest.ts";
+import { trainExperiment } from "../lib/train/loop.ts";
+import { NonFiniteLossError } from "../lib/train/steps.ts";
 import { BACKEND_FLAG, defineCli, PROFILE_FLAG, runCli, UsageError } from "../lib/util/cli_args.ts";
 
 const CLI = defineCli({
@@ -24,7 +26,7 @@ const CLI = defineCli({
     resume: {
       type: "boolean",
       help:
-        "continue --run-id (default: the newest run with a checkpoint) from its last checkpoint",
+        "continue --run-id (default: the latest run with a checkpoint) from its last checkpoint",
     },
     "run-id": { type: "string", value: "ID", help: "run folder name under results/runs/<name>/" },
     "run-dir": { type: "string", value: "DIR", help: "run folder (instead of --run-id)" },
@@ -38,6 +40,14 @@ const CLI = defineCli({
   },
 });
 
+/** The latest run of `experiment` with a `last` checkpoint, by `lib/runs/latest.ts`'s rule. */
+async function latestResumable(experiment: string): Promise<string> {
+  const runsDir = join("results", "runs");
+  const run = await latestRun(runsDir, experiment, { needs: "resumable" });
+  if (!run) throw new Error(`${join(runsDir, experiment)}: no run with a checkpoint to resume`);
+  return run.dir;
+}
+
 if (import.meta.main) {
   await runCli(CLI, async ({ flags, positionals }) => {
     if (flags["run-id"] && flags["run-dir"]) {
@@ -50,11 +60,9 @@ if (import.meta.main) {
       profile: flags.profile as ProfileName,
       overrides,
     });
-    // A plain --resume continues the newest run that has a checkpoint.
+    // A plain --resume continues the latest run that has a checkpoint.
     const runDir = flags["run-dir"] ??
-      (flags.resume && !flags["run-id"]
-        ? await newestResumableRun(join("results", "runs", cfg.name))
-        : undefined);
+      (flags.resume && !flags["run-id"] ? await latestResumable(cfg.name) : undefined);
     try {
       const result = await trainExperiment(cfg, {
         runId: flags["run-id"],

@@ -12,8 +12,8 @@
 import type { BackendName } from "../lib/config/experiment.ts";
 import { describeBackend, initBackend } from "../lib/backend/select.ts";
 import { indexDataset, splitCases } from "../lib/data/dataset.ts";
-import { selectedSliceDice } from "../lib/eval/selected_slice_dice.ts";
-import { loadRunModel } from "../lib/train/loop.ts";
+import { selectedSliceDice } from "../lib/inference/selected_slice_dice.ts";
+import { loadRunModel } from "../lib/runs/folder.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
 import { BACKEND_FLAG, type CliArgs, defineCli, runCli, UsageError } from "../lib/util/cli_args.ts";
 import { createProgress, type Progress } from "../lib/util/progress.ts";

@@ -14,9 +14,10 @@ import { encodeNifti, gzip, writeNifti } from "./data/nifti_write.ts";
 import { readSegmentation } from "./data/segmentation.ts";
 import { writeSyntheticSet } from "./data/synthetic.ts";
 import type { Vec3, Volume } from "./data/volume.ts";
-import { evaluateFolders } from "./eval/evaluate.ts";
-import { readCheckpoint } from "./train/checkpoint.ts";
-import { loadRun, loadRunModel, trainExperiment } from "./train/loop.ts";
+import { evaluateFolders } from "./metrics/evaluate.ts";
+import { readCheckpoint } from "./runs/checkpoint.ts";
+import { trainExperiment } from "./train/loop.ts";
+import { loadRun, loadRunModel } from "./runs/folder.ts";
 
 const repo = new URL("../", import.meta.url).pathname;
 const CONFIG = join(repo, "deno.json");

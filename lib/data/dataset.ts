@@ -13,7 +13,7 @@ import { join } from "node:path";
 import type { SplitConfig } from "../config/experiment.ts";
 import { NiftiError } from "./nifti_error.ts";
 import { readNiftiHeader } from "./nifti_read.ts";
-import { createRng } from "./prng.ts";
+import { createRng } from "../util/prng.ts";
 import type { Vec3 } from "./volume.ts";
 
 /** One case of a dataset folder, from its headers. */
@@ -168,4 +168,13 @@ export function splitCases<T extends { id: number }>(cases: T[], split: SplitCon
     validation: split.validation.map((id) => byId.get(id)!),
     test: split.test.map((id) => byId.get(id)!),
   };
+}
+
+/** Index `root` and split its cases by `split`: the one way a folder becomes its three parts. */
+export async function datasetSplit(
+  root: string,
+  split: SplitConfig,
+  opts: IndexOptions = {},
+): Promise<Split<CaseEntry>> {
+  return splitCases(await indexDataset(root, opts), split);
 }

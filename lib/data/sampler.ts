@@ -43,7 +43,7 @@ import type { DataConfig, Task } from "../config/experiment.ts";
 import type { CaseEntry } from "./dataset.ts";
 import { gunzipMembers, isGzip, parseNifti } from "./nifti_read.ts";
 import { labelSlice, sliceInput, windowStats } from "./preprocess.ts";
-import { createRng, type RngState } from "./prng.ts";
+import { createRng, type RngState } from "../util/prng.ts";
 import {
   asLabels,
   checkLabels,

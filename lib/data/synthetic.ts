@@ -15,7 +15,7 @@
  */
 import { join } from "node:path";
 import type { Vec3, Volume } from "./volume.ts";
-import { createRng, mixSeed } from "./prng.ts";
+import { createRng, mixSeed } from "../util/prng.ts";
 import { drawAnatomy } from "./synthetic/anatomy.ts";
 import { renderAnatomy } from "./synthetic/render.ts";
 import { writeNifti } from "./nifti_write.ts";

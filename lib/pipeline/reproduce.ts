@@ -14,32 +14,30 @@
  */
 import { join } from "node:path";
 import type { BackendName, ExperimentConfig, ProfileName } from "../config/experiment.ts";
-import { profileExperiment } from "../eval/runs.ts";
+import {
+  ABLATION_EXPERIMENTS,
+  ABLATION_VARIANTS,
+  MAIN_EXPERIMENTS,
+  profileExperiment,
+} from "../config/experiments.ts";
 import {
   DEFAULT_SYNTHETIC_CASES,
   DEFAULT_SYNTHETIC_SEED,
   writeSyntheticSet,
 } from "../data/synthetic.ts";
 import { indexDataset, splitCases } from "../data/dataset.ts";
-import { checkpointDir } from "../train/checkpoint.ts";
-import { loadRunModel } from "../train/loop.ts";
+import { checkpointDir } from "../runs/checkpoint.ts";
+import { loadRunModel } from "../runs/folder.ts";
 import { describeBackend, initBackend } from "../backend/select.ts";
-import { predictCases } from "../eval/predict_cases.ts";
-import { evaluateFolders, parseEvaluationJson, writeEvaluation } from "../eval/evaluate.ts";
-import { readAblationRun } from "../eval/ablation.ts";
-import { ablationTable, tableV, tableVI, writeTables } from "../eval/tables.ts";
+import { predictCases } from "../inference/predict_cases.ts";
+import { evaluateFolders, parseEvaluationJson, writeEvaluation } from "../metrics/evaluate.ts";
+import { readAblationRun } from "../reports/ablation.ts";
+import { ablationTable, tableV, tableVI, writeTables } from "../reports/tables.ts";
 import { runNotebooks } from "../notebook/batch.ts";
 import { createProgress } from "../util/progress.ts";
 import { digestOf, runStage, type StageOutcome, stageStatus, stampStage } from "./stage.ts";
 import { runTrainJobs, type TrainJob } from "./train_jobs.ts";
-
-/** The experiments of the paper: the cascade's two models and the 2x2 ablation of the liver model. */
-export const MAIN_EXPERIMENTS = ["liver", "tumor"] as const;
-export const ABLATION_EXPERIMENTS = [
-  "ablation-relu",
-  "ablation-transposed",
-  "ablation-relu-transposed",
-] as const;
+import { runPaths } from "../runs/folder.ts";
 
 export interface ReproduceOptions {
   profile: ProfileName;
@@ -134,7 +132,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
     const key = { config: { ...cfg, postprocess: undefined }, data: data.digest };
     const digest = await digestOf(key);
     const runDir = at("results", "runs", cfg.name, `${opts.profile}-${digest.slice(0, 10)}`);
-    const outputs = [join(runDir, "checkpoints", "best")];
+    const outputs = [runPaths(runDir).checkpoints.best];
     runs[name] = runDir;
     configs[name] = cfg;
     written.push(runDir);
@@ -145,7 +143,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
       continue;
     }
     // A kill between a checkpoint's renames leaves only last.old: that run resumes too.
-    const resume = (await checkpointDir(join(runDir, "checkpoints", "last"))) !== null;
+    const resume = (await checkpointDir(runPaths(runDir).checkpoints.last)) !== null;
     log(`   ${name}: ${resume ? "resuming" : "training"} ${runDir}`);
     jobs.push({
       name,
@@ -227,7 +225,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
         table6: tableVI(ev),
       };
       if (!opts.skipAblations) {
-        const cells = ["liver", ...ABLATION_EXPERIMENTS].map((n) => readAblationRun(runs[n]));
+        const cells = ABLATION_VARIANTS.map((n) => readAblationRun(runs[n]));
         out.ablation = ablationTable(await Promise.all(cells));
       }
       await writeTables(tablesDir, out);

@@ -19,8 +19,8 @@
  * ```
  * @module
  */
-import { readAblationRun } from "../eval/ablation.ts";
-import type { AblationRun, Table } from "../eval/tables.ts";
+import { readAblationRun } from "../reports/ablation.ts";
+import type { AblationRun, Table } from "../reports/tables.ts";
 import { meanInterval, type PairedDifference, summarize } from "./stats.ts";
 import { cellState, type SweepPlan } from "./plan.ts";
 

@@ -16,18 +16,17 @@
  */
 import { join, resolve } from "node:path";
 import type { BackendName, ExperimentConfig, ProfileName } from "../config/experiment.ts";
+import { ABLATION_VARIANTS } from "../config/experiments.ts";
 import { loadExperiment, type Patch } from "../config/load.ts";
 import { digestOf } from "../pipeline/stage.ts";
-import { checkpointDir } from "../train/checkpoint.ts";
+import { checkpointDir } from "../runs/checkpoint.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
+import { runPaths } from "../runs/folder.ts";
 
 /** The 2x2 ablation of the liver model: the paper's model and its three variants. */
-export const ABLATION_GRID: readonly string[] = [
-  "liver",
-  "ablation-relu",
-  "ablation-transposed",
-  "ablation-relu-transposed",
-].map((n) => new URL(`../../experiments/${n}.json`, import.meta.url).pathname);
+export const ABLATION_GRID: readonly string[] = ABLATION_VARIANTS.map((n) =>
+  new URL(`../../experiments/${n}.json`, import.meta.url).pathname
+);
 
 /** What to sweep. */
 export interface SweepSpec {
@@ -205,7 +204,7 @@ export interface CellState {
 export async function cellState(cell: SweepCell): Promise<CellState> {
   let lines: string[] = [];
   try {
-    lines = (await Deno.readTextFile(join(cell.runDir, "metrics.jsonl"))).split("\n")
+    lines = (await Deno.readTextFile(runPaths(cell.runDir).metrics)).split("\n")
       .filter((l) => l.trim());
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory)) {
@@ -222,7 +221,7 @@ export async function cellState(cell: SweepCell): Promise<CellState> {
     }
   }
   let checkpointEpoch = 0;
-  const last = await checkpointDir(join(cell.runDir, "checkpoints", "last")).catch(() => null);
+  const last = await checkpointDir(runPaths(cell.runDir).checkpoints.last).catch(() => null);
   if (last) {
     try {
       checkpointEpoch = JSON.parse(await Deno.readTextFile(join(last, "state.json"))).epoch ?? 0;

@@ -1,5 +1,6 @@
 /**
- * The training loop: one plain path from a resolved experiment to a run folder.
+ * The training loop: one plain path from a resolved experiment to a run folder
+ * (`lib/runs/folder.ts` says what is in it).
  *
  * An epoch is `trainIterations` iterations on randomly sampled training batches
  * of `batchSize` slices (gradients accumulated over micro-batches of
@@ -11,13 +12,12 @@
  * replaced; `best` is replaced when the validation Dice of the target class
  * (pooled over the epoch's validation batches) improves.
  *
- * Run folder `results/runs/<experiment>/<run-id>/`: `config.json` (resolved),
- * `metrics.jsonl` and the same curves for TensorBoard (`events.out.tfevents.*`,
- * see `tfevents.ts`), `checkpoints/{last,best}/` (see `checkpoint.ts`).
- *
  * Exact resume: weights, BN statistics, Adam moments, the training sampler's PRNG state
  * and the dropout step are all in the checkpoint, so `resume` reaches the same
  * weights as an uninterrupted run on the same backend.
+ *
+ * The loop, read top to bottom in {@link trainInto}: start (fresh or resumed), then per
+ * epoch train, validate, record (metrics, TensorBoard, checkpoints), log.
  *
  * @example
  * ```ts
@@ -35,62 +35,36 @@ import {
 } from "../config/experiment.ts";
 import { buildFCDenseNet, outputSize } from "../models/fc_densenet.ts";
 import { checkTrainMemory } from "../backend/memory.ts";
-import { setDropoutStep } from "../models/step_dropout.ts";
+import { type BackendInfo, describeBackend, initBackend } from "../backend/select.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../util/atomic.ts";
 import { createProgress, type Progress } from "../util/progress.ts";
-import { type Adam, createAdam } from "./adam.ts";
+import { diceFromCounts } from "../metrics/overlap.ts";
 import {
   checkpointDir,
-  loadModelFiles,
   readCheckpoint,
   recoverCheckpoint,
   writeCheckpoint,
-} from "./checkpoint.ts";
-import { checkResolvedConfig } from "../config/load.ts";
-import { claimRunDir, type RunClaim } from "./run_dir.ts";
-import { describeBackend, initBackend } from "../backend/select.ts";
-import { type CaseEntry, indexDataset, splitCases } from "../data/dataset.ts";
-import { type Batch, createSampler, type SamplerOptions } from "../data/sampler.ts";
-import { combinedLoss, diceFromCounts, TARGET_CLASS } from "./losses.ts";
-import { writeTfEvents } from "./tfevents.ts";
-
-export type { Batch };
-
-/** A seeded stream of random batches whose PRNG state can be saved. */
-export interface BatchSource {
-  next(batchSize: number): Batch;
-  state(): unknown;
-  restore(state: unknown): void;
-  dispose?(): void;
-}
-
-/** The training and validation batch sources of a run. */
-export interface BatchSources {
-  train: BatchSource;
-  validation: BatchSource;
-}
-
-/** One line of `metrics.jsonl`. */
-export interface EpochMetrics {
-  epoch: number;
-  /** Micro-batches done so far. */
-  step: number;
-  trainLoss: number;
-  /** Hard Dice of the target class, pooled over the epoch's training batches. */
-  trainDice: number;
-  valLoss: number;
-  /** Hard Dice of the target class, pooled over the epoch's validation batches. */
-  valDice: number;
-  isBest: boolean;
-  bestValDice: number;
-  trainSeconds: number;
-  valSeconds: number;
-  /** Training slices per second (forward + backward). */
-  slicesPerSecond: number;
-  /** ISO time the epoch ended. */
-  time: string;
-  backend: string;
-}
+} from "../runs/checkpoint.ts";
+import { claimRunDir } from "../runs/claim.ts";
+import {
+  type EpochMetrics,
+  metricsText,
+  newRunId,
+  readMetrics,
+  readRunConfig,
+  type RunPaths,
+  runPaths,
+} from "../runs/folder.ts";
+import { writeTfEvents } from "../runs/tfevents.ts";
+import { type Adam, createAdam } from "./adam.ts";
+import { type BatchSources, closeSources, openSources } from "./batches.ts";
+import {
+  adamOptions,
+  type BatchResult,
+  trainableVariables,
+  trainBatch,
+  validateBatch,
+} from "./steps.ts";
 
 /** Reported after every training iteration. */
 export interface StepInfo {
@@ -104,9 +78,11 @@ export interface StepInfo {
 }
 
 export interface TrainOptions {
-  /** Default `results/runs/<name>/<runId>`. */
+  /** Default `<runsDir>/<name>/<runId>`. */
   runDir?: string;
-  /** Default: the UTC time, e.g. `20261126-203000`. */
+  /** Folder of the experiments' run folders (default `results/runs`). */
+  runsDir?: string;
+  /** Default: the UTC time, e.g. `20261126-203000` (`-2`, `-3`, ... when taken). */
   runId?: string;
   /** Continue the run in `runDir` from its `last` checkpoint. */
   resume?: boolean;
@@ -127,118 +103,17 @@ export interface RunResult {
   bestValDice: number;
 }
 
-/** Thrown when a loss becomes NaN or infinite; the last good checkpoint stays. */
-export class NonFiniteLossError extends Error {}
-
-const runIdNow = () => new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-
-/** Compare configs as JSON, ignoring what may change on resume (epochs, backend). */
-function resumableConfig(cfg: ExperimentConfig): string {
-  return JSON.stringify({ ...cfg, train: { ...cfg.train, epochs: 0, backend: "auto" } });
-}
-
-/** The lines of `metrics.jsonl` (none when it is missing); a damaged line is an error naming it. */
-async function readMetrics(path: string): Promise<EpochMetrics[]> {
-  let text = "";
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return [];
-    throw new Error(`${path}: cannot read (${(err as Error).message})`);
-  }
-  return text.split("\n").flatMap((line, i) => {
-    if (!line.trim()) return [];
-    let m: EpochMetrics;
-    try {
-      m = JSON.parse(line);
-    } catch (err) {
-      throw new Error(`${path}: line ${i + 1} is not valid JSON (${(err as Error).message})`);
-    }
-    if (!m || typeof m !== "object" || !Number.isInteger(m.epoch)) {
-      throw new Error(`${path}: line ${i + 1} is not an epoch's metrics (no integer "epoch")`);
-    }
-    return [m];
-  });
-}
-
-/** A run's `config.json`, checked like an experiment file; errors name the file. */
-async function readRunConfig(configPath: string): Promise<ExperimentConfig> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(configPath);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new Error(`${configPath}: missing (not a run folder?)`);
-    }
-    throw new Error(`${configPath}: cannot read (${(err as Error).message})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${configPath}: not valid JSON (${(err as Error).message})`);
-  }
-  return checkResolvedConfig(value, configPath);
-}
-
-/** Preprocessed data that may stay resident: all cases below it, else the sampler's pool. */
-const RESIDENT_BYTES = 1.5e9;
-
-/** Open the dataset samplers of `cfg` (training and validation cases of its split). */
-async function openSources(cfg: ExperimentConfig): Promise<BatchSources> {
-  const cases = await indexDataset(cfg.data.root, { requireSegmentation: true });
-  const split = splitCases(cases, cfg.data.split);
-  const { inputSize: i, sliceSize: s, windows } = cfg.data;
-  const make = (
-    list: CaseEntry[],
-    seed: number,
-    augment: Pick<SamplerOptions, "patchSize" | "intensityShift" | "liverPatches">,
-  ) => {
-    if (list.length === 0) throw new Error(`${cfg.data.root}: the split leaves no cases here`);
-    // Upper bound: every slice selected; inputs float32, labels + weights.
-    const bytes = list.reduce(
-      (sum, c) => sum + c.shape[2] * (i * i * windows.length * 4 + s * s * 5),
-      0,
-    );
-    const cacheCases = bytes <= RESIDENT_BYTES ? list.length : undefined;
-    return createSampler({
-      cases: list,
-      data: cfg.data,
-      task: cfg.task,
-      seed,
-      cacheCases,
-      ...augment,
-    });
-  };
-  return {
-    // Validation sees whole slices, as inference does.
-    train: make(split.train, cfg.train.seed, {
-      patchSize: cfg.data.patchSize,
-      intensityShift: cfg.data.intensityShift,
-      liverPatches: cfg.data.liverPatches,
-    }),
-    validation: make(split.validation, cfg.train.seed + 1, {}),
-  };
-}
-
-/** Run `f` on consecutive micro-batches of `batch` (slices along the batch axis). */
-function microBatches(batch: Batch, size: number): Batch[] {
-  const n = batch.images.shape[0];
-  if (size >= n) return [batch];
-  const out: Batch[] = [];
-  for (let i = 0; i < n; i += size) {
-    const k = Math.min(size, n - i);
-    out.push({
-      images: batch.images.slice([i, 0, 0, 0], [k, -1, -1, -1]),
-      labels: batch.labels.slice([i, 0, 0, 0], [k, -1, -1, -1]),
-      weights: batch.weights.slice([i, 0, 0], [k, -1, -1]),
-    });
-  }
-  return out;
-}
-
-function disposeBatch(b: Batch): void {
-  tf.dispose([b.images, b.labels, b.weights]);
+/** What an epoch changes: the model and optimiser, the counters and the best so far. */
+interface RunState {
+  model: tf.LayersModel;
+  adam: Adam;
+  metrics: EpochMetrics[];
+  /** Epochs done. */
+  epoch: number;
+  /** Micro-batches done (the dropout step). */
+  step: number;
+  bestValDice: number;
+  bestEpoch: number;
 }
 
 /** Train `cfg` (or resume it); see the module doc. */
@@ -248,18 +123,17 @@ export async function trainExperiment(
 ): Promise<RunResult> {
   const info = await initBackend(opts.backend ?? cfg.train.backend);
   const sources = opts.sources ?? await openSources(cfg);
-  let claim: RunClaim;
+  const ownSources = !opts.sources;
+  let claim;
   try {
     // Claimed (created, locked) only once the data opened, so a bad start leaves no folder.
+    const runsDir = opts.runsDir ?? join("results", "runs");
     claim = await claimRunDir(
-      opts.runDir ?? join("results", "runs", cfg.name, opts.runId ?? runIdNow()),
+      opts.runDir ?? join(runsDir, cfg.name, opts.runId ?? newRunId()),
       { resume: opts.resume ?? false, numbered: !opts.runDir && !opts.runId },
     );
   } catch (err) {
-    if (!opts.sources) {
-      sources.train.dispose?.();
-      sources.validation.dispose?.();
-    }
+    if (ownSources) closeSources(sources);
     throw err;
   }
   try {
@@ -268,340 +142,262 @@ export async function trainExperiment(
     await claim.failed();
     throw err;
   } finally {
+    if (ownSources) closeSources(sources);
     await claim.release();
   }
 }
 
+/** The loop itself: start, then per epoch train, validate, record, log. */
 async function trainInto(
   runDir: string,
   cfg: ExperimentConfig,
   opts: TrainOptions,
-  info: Awaited<ReturnType<typeof initBackend>>,
+  info: BackendInfo,
   sources: BatchSources,
 ): Promise<RunResult> {
-  const configPath = join(runDir, "config.json");
-  const metricsPath = join(runDir, "metrics.jsonl");
-  const lastDir = join(runDir, "checkpoints", "last");
-  const bestDir = join(runDir, "checkpoints", "best");
+  const paths = runPaths(runDir);
   const backend = describeBackend(info);
   const log = (line: string) => {
     if (!opts.quiet) console.error(line);
   };
-
-  let model: tf.LayersModel;
-  let adam: Adam;
-  let metrics: EpochMetrics[] = [];
-  let startEpoch = 0;
-  let step = 0;
-  let bestValDice = -Infinity;
-  let bestEpoch = 0;
   const validationStart = sources.validation.state();
-  // Under the run's lock: put back a checkpoint a kill left half-replaced.
-  await recoverCheckpoint(lastDir);
-  await recoverCheckpoint(bestDir);
-
-  if (opts.resume) {
-    const saved = await readRunConfig(configPath);
-    if (resumableConfig(saved) !== resumableConfig(cfg)) {
-      throw new Error(
-        `${configPath}: the run was made with another config (only train.epochs and the backend may change on resume)`,
-      );
-    }
-  }
-  // Killed before its first checkpoint, a run has nothing to lose: resuming starts it over.
-  const resumeFrom = opts.resume ? await checkpointDir(lastDir) : null;
-  if (opts.resume && !resumeFrom) log(`${runDir}: no checkpoint yet, starting from epoch 0`);
-  if (resumeFrom) {
-    const ck = await readCheckpoint(lastDir);
-    model = ck.model;
-    adam = createAdam(
-      model.trainableWeights.map((w) => w.read() as tf.Variable),
-      adamOptions(cfg, model),
-    );
-    adam.restore(ck.adam);
-    tf.dispose([...ck.adam.m, ...ck.adam.v]);
-    startEpoch = ck.state.epoch;
-    step = ck.state.step;
-    bestValDice = ck.state.bestValDice;
-    bestEpoch = ck.state.bestEpoch;
-    sources.train.restore(ck.state.samplers.train);
-    // Epochs after the checkpoint (killed between the metrics line and the checkpoint) are redone.
-    metrics = (await readMetrics(metricsPath)).filter((m) => m.epoch <= startEpoch);
-    await writeTextAtomic(metricsPath, metrics.map((m) => JSON.stringify(m) + "\n").join(""));
-    await writeJsonAtomic(configPath, cfg);
-    log(`resuming ${runDir} after epoch ${startEpoch} (step ${step})`);
-  } else {
-    if (!opts.resume && await checkpointDir(lastDir)) {
-      throw new Error(`${runDir}: already holds a run; pass resume or choose another run id`);
-    }
-    await writeJsonAtomic(configPath, cfg);
-    await writeTextAtomic(metricsPath, "");
-    model = buildFCDenseNet(cfg.model, trainingInputSize(cfg.data), { seed: cfg.train.seed });
-    adam = createAdam(
-      model.trainableWeights.map((w) => w.read() as tf.Variable),
-      adamOptions(cfg, model),
-    );
-  }
-  if (info.name === "wasm" || info.name === "cpu" || info.name === "onednn") {
-    // The wasm heap fails with obscure errors past 4 GiB: say so before the first step.
-    checkTrainMemory(model, cfg.train.microBatch, info.name, `${cfg.name} (${cfg.profile})`);
-  }
-  const expectOut = outputSize(cfg.model, cfg.data.inputSize);
-  const patch = cfg.data.patchSize ? ` (trained on ${cfg.data.patchSize} px patches)` : "";
-  log(
-    `training ${cfg.name} (${cfg.profile}) on ${backend}: ${model.countParams()} parameters, ` +
-      `input ${cfg.data.inputSize} -> ${expectOut}${patch}, ${cfg.train.epochs} epochs, run ${runDir}`,
-  );
-
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const { batchSize, microBatch, trainIterations, validationIterations } = cfg.train;
-  const ownSources = !opts.sources;
-
+  const run = await startRun(paths, runDir, cfg, opts.resume ?? false, sources, log);
   try {
-    for (let epoch = startEpoch + 1; epoch <= cfg.train.epochs; epoch++) {
+    checkMemory(run.model, cfg, info.name);
+    log(startLine(cfg, run.model, backend, runDir));
+    for (let epoch = run.epoch + 1; epoch <= cfg.train.epochs; epoch++) {
+      const { trainIterations, validationIterations } = cfg.train;
       const progress: Progress | null = opts.quiet ? null : createProgress({
         total: trainIterations + validationIterations,
         label: `${cfg.name} epoch ${epoch}/${cfg.train.epochs}`,
       });
-      // Training.
-      const t0 = performance.now();
-      let lossSum = 0;
-      let inter = 0;
-      let sum = 0;
-      for (let it = 1; it <= trainIterations; it++) {
-        const batch = sources.train.next(batchSize);
-        const parts = microBatches(batch, microBatch);
-        let acc: tf.Tensor[] = [];
-        let batchLoss = 0;
-        for (const part of parts) {
-          setDropoutStep(model, { seed: cfg.train.seed, step });
-          step++;
-          const share = part.images.shape[0] / batchSize;
-          const kept: { counts?: tf.Tensor } = {};
-          const { value, grads } = tf.variableGrads(() => {
-            const probs = model.apply(part.images, { training: true }) as tf.Tensor4D;
-            kept.counts = tf.keep(diceCountsTensor(part.labels, probs));
-            return combinedLoss(cfg.train.loss, part.labels, probs, part.weights);
-          }, vars);
-          const lossValue = (await value.data())[0];
-          const [i, s] = await kept.counts!.data();
-          tf.dispose([value, kept.counts!]);
-          if (!Number.isFinite(lossValue)) {
-            tf.dispose(Object.values(grads));
-            tf.dispose(acc);
-            throw new NonFiniteLossError(
-              `${cfg.name}: loss is ${lossValue} at epoch ${epoch}, iteration ${it} (step ${step}); ` +
-                `stopping. ${
-                  epoch > 1
-                    ? `The last good checkpoint is ${lastDir} (epoch ${epoch - 1}).`
-                    : "No checkpoint was written."
-                }`,
-            );
-          }
-          batchLoss += lossValue * share;
-          inter += i;
-          sum += s;
-          const parted = vars.map((v) => grads[v.name]);
-          if (parts.length === 1) {
-            acc = parted; // the whole batch: nothing to scale (saves a kernel per variable)
-          } else {
-            const prev = acc;
-            acc = tf.tidy(() => {
-              const w = tf.scalar(share);
-              return parted.map((g, k) => prev.length ? prev[k].add(g.mul(w)) : g.mul(w));
-            });
-            tf.dispose(prev);
-            tf.dispose(Object.values(grads));
-          }
-        }
-        if (parts.length > 1) parts.forEach(disposeBatch);
-        disposeBatch(batch);
-        adam.apply(acc, learningRateAt(cfg.train, adam.state().step));
-        tf.dispose(acc);
-        lossSum += batchLoss;
-        const sps = (it * batchSize) / ((performance.now() - t0) / 1000);
-        const dice = diceFromCounts(inter, sum);
-        opts.onStep?.({ epoch, iteration: it, step, loss: batchLoss, dice, slicesPerSecond: sps });
-        progress?.update(it, { loss: lossSum / it, dice, "slices/s": sps });
-      }
-      const trainSeconds = (performance.now() - t0) / 1000;
-      const trainLoss = lossSum / trainIterations;
-      const trainDice = diceFromCounts(inter, sum);
-
-      // Validation.
-      const t1 = performance.now();
-      let valLossSum = 0;
-      let vInter = 0;
-      let vSum = 0;
+      const trained = await trainEpoch(run, cfg, sources, epoch, paths, progress, opts.onStep);
       sources.validation.restore(validationStart);
-      for (let it = 1; it <= validationIterations; it++) {
-        const batch = sources.validation.next(batchSize);
-        const parts = microBatches(batch, microBatch);
-        for (const part of parts) {
-          const out = tf.tidy(() => {
-            const probs = model.apply(part.images, { training: false }) as tf.Tensor4D;
-            const l = combinedLoss(cfg.train.loss, part.labels, probs, part.weights);
-            return tf.concat([l.reshape([1]), diceCountsTensor(part.labels, probs)]);
-          });
-          const [loss, i, s] = await out.data();
-          out.dispose();
-          valLossSum += loss * part.images.shape[0] / batchSize;
-          vInter += i;
-          vSum += s;
-        }
-        if (parts.length > 1) parts.forEach(disposeBatch);
-        disposeBatch(batch);
-        progress?.update(trainIterations + it, {
-          loss: trainLoss,
-          dice: trainDice,
-          "val dice": diceFromCounts(vInter, vSum),
-        });
-      }
-      const valSeconds = (performance.now() - t1) / 1000;
-      const valLoss = validationIterations > 0 ? valLossSum / validationIterations : NaN;
-      const valDice = validationIterations > 0 ? diceFromCounts(vInter, vSum) : NaN;
-      const isBest = valDice > bestValDice;
-      if (isBest) {
-        bestValDice = valDice;
-        bestEpoch = epoch;
-      }
-      const m: EpochMetrics = {
-        epoch,
-        step,
-        trainLoss,
-        trainDice,
-        valLoss,
-        valDice,
-        isBest,
-        bestValDice,
-        trainSeconds,
-        valSeconds,
-        slicesPerSecond: (trainIterations * batchSize) / trainSeconds,
-        time: new Date().toISOString(),
-        backend,
-      };
+      const validated = await validateEpoch(run.model, cfg, sources, progress, trained);
+      const m = epochMetrics(run, cfg, epoch, trained, validated, backend);
       progress?.done({
-        loss: trainLoss,
-        dice: trainDice,
-        "val loss": valLoss,
-        "val dice": valDice,
+        loss: m.trainLoss,
+        dice: m.trainDice,
+        "val loss": m.valLoss,
+        "val dice": m.valDice,
       });
-      metrics.push(m);
-      const state = {
-        epoch,
-        step,
-        adamStep: adam.state().step,
-        samplers: { train: sources.train.state() },
-        bestValDice,
-        bestEpoch,
-      };
-      if (isBest) await writeCheckpoint(bestDir, model, adam, state);
-      await writeTextAtomic(metricsPath, metrics.map((x) => JSON.stringify(x) + "\n").join(""));
-      await writeTfEvents(runDir, metrics);
-      await writeCheckpoint(lastDir, model, adam, state);
-      log(
-        `epoch ${epoch}/${cfg.train.epochs} train loss ${trainLoss.toFixed(4)} dice ${
-          trainDice.toFixed(4)
-        } | val loss ${valLoss.toFixed(4)} dice ${valDice.toFixed(4)}${isBest ? " (best)" : ""} | ${
-          m.slicesPerSecond.toFixed(2)
-        } slices/s`,
-      );
+      await recordEpoch(run, m, paths, runDir, sources);
+      log(epochLine(m, cfg.train.epochs));
       opts.onEpoch?.(m);
     }
   } finally {
-    adam.dispose();
-    model.dispose();
-    if (ownSources) {
-      sources.train.dispose?.();
-      sources.validation.dispose?.();
-    }
+    run.adam.dispose();
+    run.model.dispose();
   }
-  return { runDir, metrics, bestEpoch, bestValDice };
+  return { runDir, metrics: run.metrics, bestEpoch: run.bestEpoch, bestValDice: run.bestValDice };
+}
+
+/** Compare configs as JSON, ignoring what may change on resume (epochs, backend). */
+function resumableConfig(cfg: ExperimentConfig): string {
+  return JSON.stringify({ ...cfg, train: { ...cfg.train, epochs: 0, backend: "auto" } });
 }
 
 /**
- * The learning rate of the update after `done` updates: constant, or cosine
- * from `learningRate` down to 0 at `epochs * trainIterations` updates.
+ * A fresh run (config written, metrics emptied, a new model) or, with `resume`, the run's
+ * `last` checkpoint restored (model, Adam, counters, the training sampler) and the metrics
+ * of later epochs dropped (a kill between the metrics line and the checkpoint redoes them).
  */
-export function learningRateAt(train: ExperimentConfig["train"], done: number): number {
-  if ((train.learningRateSchedule ?? "constant") === "constant") return train.learningRate;
-  const total = train.epochs * train.trainIterations;
-  return train.learningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(done, total) / total));
+async function startRun(
+  paths: RunPaths,
+  runDir: string,
+  cfg: ExperimentConfig,
+  resume: boolean,
+  sources: BatchSources,
+  log: (line: string) => void,
+): Promise<RunState> {
+  // Under the run's lock: put back a checkpoint a kill left half-replaced.
+  await recoverCheckpoint(paths.checkpoints.last);
+  await recoverCheckpoint(paths.checkpoints.best);
+  if (resume) {
+    const saved = await readRunConfig(paths.config);
+    if (resumableConfig(saved) !== resumableConfig(cfg)) {
+      throw new Error(
+        `${paths.config}: the run was made with another config (only train.epochs and the backend may change on resume)`,
+      );
+    }
+  }
+  // Killed before its first checkpoint, a run has nothing to lose: resuming starts it over.
+  const resumeFrom = resume ? await checkpointDir(paths.checkpoints.last) : null;
+  if (resume && !resumeFrom) log(`${runDir}: no checkpoint yet, starting from epoch 0`);
+  if (resumeFrom) {
+    const ck = await readCheckpoint(paths.checkpoints.last);
+    const adam = createAdam(trainableVariables(ck.model), adamOptions(cfg, ck.model));
+    adam.restore(ck.adam);
+    tf.dispose([...ck.adam.m, ...ck.adam.v]);
+    sources.train.restore(ck.state.samplers.train);
+    const epoch = ck.state.epoch;
+    const metrics = (await readMetrics(paths.metrics)).filter((m) => m.epoch <= epoch);
+    await writeTextAtomic(paths.metrics, metricsText(metrics));
+    await writeJsonAtomic(paths.config, cfg);
+    log(`resuming ${runDir} after epoch ${epoch} (step ${ck.state.step})`);
+    return {
+      model: ck.model,
+      adam,
+      metrics,
+      epoch,
+      step: ck.state.step,
+      bestValDice: ck.state.bestValDice,
+      bestEpoch: ck.state.bestEpoch,
+    };
+  }
+  if (!resume && await checkpointDir(paths.checkpoints.last)) {
+    throw new Error(`${runDir}: already holds a run; pass resume or choose another run id`);
+  }
+  await writeJsonAtomic(paths.config, cfg);
+  await writeTextAtomic(paths.metrics, "");
+  const model = buildFCDenseNet(cfg.model, trainingInputSize(cfg.data), { seed: cfg.train.seed });
+  const adam = createAdam(trainableVariables(model), adamOptions(cfg, model));
+  return { model, adam, metrics: [], epoch: 0, step: 0, bestValDice: -Infinity, bestEpoch: 0 };
 }
 
-/** Adam over the trainable weights; L2 decay on convolution kernels only (not biases, not BN). */
-function adamOptions(cfg: ExperimentConfig, model: tf.LayersModel) {
+/** The wasm heap fails with obscure errors past 4 GiB: say so before the first step. */
+function checkMemory(model: tf.LayersModel, cfg: ExperimentConfig, name: string): void {
+  if (name === "wasm" || name === "cpu" || name === "onednn") {
+    checkTrainMemory(model, cfg.train.microBatch, name, `${cfg.name} (${cfg.profile})`);
+  }
+}
+
+function startLine(cfg: ExperimentConfig, model: tf.LayersModel, backend: string, runDir: string) {
+  const expectOut = outputSize(cfg.model, cfg.data.inputSize);
+  const patch = cfg.data.patchSize ? ` (trained on ${cfg.data.patchSize} px patches)` : "";
+  return `training ${cfg.name} (${cfg.profile}) on ${backend}: ${model.countParams()} parameters, ` +
+    `input ${cfg.data.inputSize} -> ${expectOut}${patch}, ${cfg.train.epochs} epochs, run ${runDir}`;
+}
+
+/** An epoch's pooled training or validation numbers. */
+interface EpochPart {
+  loss: number;
+  dice: number;
+  seconds: number;
+}
+
+/** `trainIterations` training iterations; the loss is their mean, the Dice pooled. */
+async function trainEpoch(
+  run: RunState,
+  cfg: ExperimentConfig,
+  sources: BatchSources,
+  epoch: number,
+  paths: RunPaths,
+  progress: Progress | null,
+  onStep: TrainOptions["onStep"],
+): Promise<EpochPart> {
+  const { batchSize, trainIterations } = cfg.train;
+  const t0 = performance.now();
+  let lossSum = 0, inter = 0, sum = 0;
+  for (let it = 1; it <= trainIterations; it++) {
+    const where = (step: number) =>
+      `at epoch ${epoch}, iteration ${it} (step ${step}); stopping. ${
+        epoch > 1
+          ? `The last good checkpoint is ${paths.checkpoints.last} (epoch ${epoch - 1}).`
+          : "No checkpoint was written."
+      }`;
+    const r = await trainBatch(run.model, run.adam, cfg, sources.train.next(batchSize), run, where);
+    inter += r.inter;
+    sum += r.sum;
+    lossSum += r.loss;
+    const sps = (it * batchSize) / ((performance.now() - t0) / 1000);
+    const dice = diceFromCounts(inter, sum);
+    onStep?.({ epoch, iteration: it, step: run.step, loss: r.loss, dice, slicesPerSecond: sps });
+    progress?.update(it, { loss: lossSum / it, dice, "slices/s": sps });
+  }
   return {
-    learningRate: cfg.train.learningRate,
-    weightDecay: cfg.train.weightDecay,
-    decay: model.trainableWeights.map((w) => /kernel/.test(w.originalName)),
+    loss: lossSum / trainIterations,
+    dice: diceFromCounts(inter, sum),
+    seconds: (performance.now() - t0) / 1000,
   };
 }
 
-/** [inter, |P| + |G|] of the target class as a tensor (kept inside a gradient tape). */
-function diceCountsTensor(labels: tf.Tensor4D, probs: tf.Tensor4D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const pred = probs.argMax(-1).equal(TARGET_CLASS).cast("float32");
-    const g = labels.argMax(-1).equal(TARGET_CLASS).cast("float32");
-    return tf.stack([pred.mul(g).sum(), pred.sum().add(g.sum())]) as tf.Tensor1D;
-  });
-}
-
-/**
- * A run's config and the model of its `best` or `last` checkpoint, every file checked
- * (see `checkpoint.ts`); reads nothing else of the run.
- *
- * @example
- * ```ts
- * const { config, model } = await loadRunModel("results/runs/liver/20261126-203000");
- * ```
- */
-export async function loadRunModel(
-  runDir: string,
-  which: "best" | "last" = "best",
-): Promise<{ config: ExperimentConfig; model: tf.LayersModel }> {
-  const config = await readRunConfig(join(runDir, "config.json"));
-  const dir = await checkpointDir(join(runDir, "checkpoints", which));
-  if (!dir) throw new Error(`${runDir}: no "${which}" checkpoint`);
-  return { config, model: await loadModelFiles(dir) };
-}
-
-/**
- * Load a finished (or running) run: its config, a model from the `best` or
- * `last` checkpoint, and its metrics.
- *
- * @example
- * ```ts
- * const { config, model, metrics } = await loadRun("results/runs/liver/20261126-203000");
- * ```
- */
-export async function loadRun(
-  runDir: string,
-  which: "best" | "last" = "best",
-): Promise<{ config: ExperimentConfig; model: tf.LayersModel; metrics: EpochMetrics[] }> {
-  const metrics = await readMetrics(join(runDir, "metrics.jsonl"));
-  return { ...(await loadRunModel(runDir, which)), metrics };
-}
-
-/**
- * The newest run in `runsDir` (folder names sort by time) that has a checkpoint to resume
- * from; runs that never reached one are passed over.
- *
- * @example
- * ```ts
- * const runDir = await newestResumableRun("results/runs/liver");
- * ```
- */
-export async function newestResumableRun(runsDir: string): Promise<string> {
-  const ids: string[] = [];
-  try {
-    for await (const e of Deno.readDir(runsDir)) if (e.isDirectory) ids.push(e.name);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
+/** `validationIterations` batches of validation; NaN when there are none. */
+async function validateEpoch(
+  model: tf.LayersModel,
+  cfg: ExperimentConfig,
+  sources: BatchSources,
+  progress: Progress | null,
+  trained: EpochPart,
+): Promise<EpochPart> {
+  const { batchSize, trainIterations, validationIterations } = cfg.train;
+  const t1 = performance.now();
+  const total: BatchResult = { loss: 0, inter: 0, sum: 0 };
+  for (let it = 1; it <= validationIterations; it++) {
+    await validateBatch(model, cfg, sources.validation.next(batchSize), total);
+    progress?.update(trainIterations + it, {
+      loss: trained.loss,
+      dice: trained.dice,
+      "val dice": diceFromCounts(total.inter, total.sum),
+    });
   }
-  for (const id of ids.sort().reverse()) {
-    const dir = join(runsDir, id);
-    if (await checkpointDir(join(dir, "checkpoints", "last"))) return dir;
+  const any = validationIterations > 0;
+  return {
+    loss: any ? total.loss / validationIterations : NaN,
+    dice: any ? diceFromCounts(total.inter, total.sum) : NaN,
+    seconds: (performance.now() - t1) / 1000,
+  };
+}
+
+/** The epoch's line of `metrics.jsonl`; updates the best so far. */
+function epochMetrics(
+  run: RunState,
+  cfg: ExperimentConfig,
+  epoch: number,
+  trained: EpochPart,
+  validated: EpochPart,
+  backend: string,
+): EpochMetrics {
+  const isBest = validated.dice > run.bestValDice;
+  if (isBest) {
+    run.bestValDice = validated.dice;
+    run.bestEpoch = epoch;
   }
-  throw new Error(`${runsDir}: no run with a checkpoint to resume`);
+  run.epoch = epoch;
+  return {
+    epoch,
+    step: run.step,
+    trainLoss: trained.loss,
+    trainDice: trained.dice,
+    valLoss: validated.loss,
+    valDice: validated.dice,
+    isBest,
+    bestValDice: run.bestValDice,
+    trainSeconds: trained.seconds,
+    valSeconds: validated.seconds,
+    slicesPerSecond: (cfg.train.trainIterations * cfg.train.batchSize) / trained.seconds,
+    time: new Date().toISOString(),
+    backend,
+  };
+}
+
+/** `metrics.jsonl` and the TensorBoard events rewritten, `best` (when it is) and `last` replaced. */
+async function recordEpoch(
+  run: RunState,
+  m: EpochMetrics,
+  paths: RunPaths,
+  runDir: string,
+  sources: BatchSources,
+): Promise<void> {
+  run.metrics.push(m);
+  const state = {
+    epoch: m.epoch,
+    step: run.step,
+    adamStep: run.adam.state().step,
+    samplers: { train: sources.train.state() },
+    bestValDice: run.bestValDice,
+    bestEpoch: run.bestEpoch,
+  };
+  if (m.isBest) await writeCheckpoint(paths.checkpoints.best, run.model, run.adam, state);
+  await writeTextAtomic(paths.metrics, metricsText(run.metrics));
+  await writeTfEvents(runDir, run.metrics);
+  await writeCheckpoint(paths.checkpoints.last, run.model, run.adam, state);
+}
+
+function epochLine(m: EpochMetrics, epochs: number): string {
+  return `epoch ${m.epoch}/${epochs} train loss ${m.trainLoss.toFixed(4)} dice ${
+    m.trainDice.toFixed(4)
+  } | val loss ${m.valLoss.toFixed(4)} dice ${m.valDice.toFixed(4)}${m.isBest ? " (best)" : ""} | ${
+    m.slicesPerSecond.toFixed(2)
+  } slices/s`;
 }

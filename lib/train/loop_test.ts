@@ -4,16 +4,12 @@ import * as tf from "@tensorflow/tfjs";
 import type { ExperimentConfig } from "../config/experiment.ts";
 import { loadExperiment } from "../config/load.ts";
 import { writeSyntheticSet } from "../data/synthetic.ts";
-import { tfEventsBytes, tfEventsName } from "./tfevents.ts";
-import {
-  type Batch,
-  type BatchSource,
-  type EpochMetrics,
-  learningRateAt,
-  loadRun,
-  NonFiniteLossError,
-  trainExperiment,
-} from "./loop.ts";
+import { tfEventsBytes, tfEventsName } from "../runs/tfevents.ts";
+import { trainExperiment } from "./loop.ts";
+import type { Batch } from "../data/sampler.ts";
+import type { BatchSource } from "./batches.ts";
+import { learningRateAt, NonFiniteLossError } from "./steps.ts";
+import { type EpochMetrics, loadRun } from "../runs/folder.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 

@@ -84,26 +84,14 @@ export function combinedLoss(
 }
 
 /**
- * Counts for the hard Dice of the target class over a batch (prediction =
- * argmax): `inter` = |P and G|, `sum` = |P| + |G|. Pool them over batches and
- * report 2 * inter / sum.
+ * Counts for the hard Dice of the target class over a batch (prediction = argmax), as a
+ * tensor `[|P and G|, |P| + |G|]` so it can be kept inside a gradient tape. Pool them over
+ * batches and report `diceFromCounts` (`lib/metrics/overlap.ts`).
  */
-export function hardDiceCounts(
-  labels: tf.Tensor4D,
-  probs: tf.Tensor4D,
-): { inter: number; sum: number } {
-  const [inter, sum] = tf.tidy(() => {
+export function hardDiceCounts(labels: tf.Tensor4D, probs: tf.Tensor4D): tf.Tensor1D {
+  return tf.tidy(() => {
     const pred = probs.argMax(-1).equal(TARGET_CLASS).cast("float32");
     const g = labels.argMax(-1).equal(TARGET_CLASS).cast("float32");
-    return [pred.mul(g).sum(), pred.sum().add(g.sum())];
+    return tf.stack([pred.mul(g).sum(), pred.sum().add(g.sum())]) as tf.Tensor1D;
   });
-  const result = { inter: inter.dataSync()[0], sum: sum.dataSync()[0] };
-  inter.dispose();
-  sum.dispose();
-  return result;
-}
-
-/** Dice from pooled counts; 1 when both prediction and reference are empty. */
-export function diceFromCounts(inter: number, sum: number): number {
-  return sum === 0 ? 1 : (2 * inter) / sum;
 }

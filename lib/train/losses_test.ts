@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import { diceFromCounts } from "../metrics/overlap.ts";
 import {
   combinedLoss,
-  diceFromCounts,
   hardDiceCounts,
   softDiceLoss,
   softDicePerSlice,
@@ -65,7 +65,10 @@ Deno.test("combined loss is the weighted sum; a zero-weight term is skipped", ()
 
 Deno.test("hard Dice counts use the argmax (ties go to background)", () => {
   // Prediction argmax: [1, 0, 0, 0] (0.5 is a tie -> class 0); reference [1, 1, 0, 0].
-  const c = hardDiceCounts(twoClass([g1]), twoClass([p1]));
+  const counts = hardDiceCounts(twoClass([g1]), twoClass([p1]));
+  const [inter, sum] = counts.dataSync();
+  counts.dispose();
+  const c = { inter, sum };
   assert.deepEqual(c, { inter: 1, sum: 3 });
   close(diceFromCounts(c.inter, c.sum), 2 / 3);
   assert.equal(diceFromCounts(0, 0), 1);

@@ -1,3 +1,4 @@
+import type { EpochMetrics } from "../runs/folder.ts";
 /**
  * Live figures in a notebook: one output that is replaced in place as work goes
  * on (Jupyter `display_id` + `update_display_data`), and a training monitor
@@ -16,8 +17,8 @@
  */
 import type { ExperimentConfig } from "../config/experiment.ts";
 import { type EnsureDataOptions, ensureDataRoot } from "../data/default_data.ts";
-import { type ObtainedRun, obtainRun, type ObtainRunOptions } from "../eval/runs.ts";
-import type { EpochMetrics, StepInfo } from "../train/loop.ts";
+import { type ObtainedRun, obtainRun, type ObtainRunOptions } from "../pipeline/obtain_run.ts";
+import type { StepInfo } from "../train/loop.ts";
 import { createProgress } from "../util/progress.ts";
 import type { ChartFigure } from "./chart.ts";
 import { trainingCurves } from "./charts.ts";

@@ -1,5 +1,6 @@
+import type { EpochMetrics } from "../runs/folder.ts";
 import assert from "node:assert/strict";
-import type { EpochMetrics, StepInfo } from "../train/loop.ts";
+import type { StepInfo } from "../train/loop.ts";
 import { JUPYTER_DISPLAY } from "./display.ts";
 import {
   curveRecords,

@@ -13,8 +13,8 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { ExperimentConfig } from "../config/experiment.ts";
-import type { Evaluation } from "../eval/evaluate.ts";
-import { fmtCell, type Table } from "../eval/tables.ts";
+import type { Evaluation } from "../metrics/evaluate.ts";
+import { fmtCell, type Table } from "../reports/tables.ts";
 import { htmlTable, type TableFigure } from "./table.ts";
 
 function flatten(value: unknown, prefix: string, out: [string, string][]): void {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Vec3 } from "../volume.ts";
-import type { Rng } from "../prng.ts";
+import type { Rng } from "../../util/prng.ts";
 import { createNoiseGrid, type NoiseGrid, sampleGrid } from "./noise.ts";
 
 /** An axis-aligned ellipsoid (mm). */

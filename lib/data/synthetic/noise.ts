@@ -4,7 +4,7 @@
  * Used for organ shape perturbation and tissue texture of synthetic CT.
  * @module
  */
-import { createRng, type Rng } from "../prng.ts";
+import { createRng, type Rng } from "../../util/prng.ts";
 
 /** Random values in [-1, 1] on a regular grid starting at (x0, y0, z0) mm. */
 export interface NoiseGrid {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Vec3 } from "../volume.ts";
-import type { Rng } from "../prng.ts";
+import type { Rng } from "../../util/prng.ts";
 import {
   type Anatomy,
   type Capsule,

@@ -14,17 +14,14 @@
  * @module
  */
 import type { ExperimentConfig } from "../../config/experiment.ts";
-import { readAblationRun } from "../../eval/ablation.ts";
-import { configDifferences, type ObtainedRun } from "../../eval/runs.ts";
-import { ablationTable, type Table } from "../../eval/tables.ts";
-import { ABLATION_EXPERIMENTS } from "../../pipeline/reproduce.ts";
+import { readAblationRun } from "../../reports/ablation.ts";
+import { configDifferences } from "../../config/experiments.ts";
+import type { ObtainedRun } from "../../pipeline/obtain_run.ts";
+import { ablationTable, type Table } from "../../reports/tables.ts";
 import type { ChartFigure } from "../chart.ts";
 import { groupedBars, trainingCurves } from "../charts.ts";
 import { obtainRunLive, type ObtainRunLiveOptions } from "../live.ts";
 import { htmlTable, type TableFigure } from "../table.ts";
-
-/** The four cells of the 2x2: the paper's liver model and its three variants. */
-export const ABLATION_VARIANTS: readonly string[] = ["liver", ...ABLATION_EXPERIMENTS];
 
 /** A finished run's config and metrics (its model is not kept: only metrics are compared). */
 export type AblationRunInfo = Omit<ObtainedRun, "model">;

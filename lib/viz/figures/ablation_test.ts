@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseHTML } from "linkedom";
 import type { ExperimentConfig } from "../../config/experiment.ts";
-import { profileExperiment } from "../../eval/runs.ts";
-import type { EpochMetrics } from "../../train/loop.ts";
+import { ABLATION_VARIANTS, profileExperiment } from "../../config/experiments.ts";
+import type { EpochMetrics } from "../../runs/folder.ts";
 import {
-  ABLATION_VARIANTS,
   ablationBars,
   ablationCurves,
   type AblationRunInfo,

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { CtCase } from "../../data/case_loader.ts";
 import { writeSyntheticSet } from "../../data/synthetic.ts";
-import { profileExperiment } from "../../eval/runs.ts";
-import { postprocessEffect, type PostprocessExample } from "../../eval/slice_predict.ts";
+import { profileExperiment } from "../../config/experiments.ts";
+import { postprocessEffect, type PostprocessExample } from "../../inference/slice_predict.ts";
 import {
   evaluateTestCases,
   fig3Overlays,

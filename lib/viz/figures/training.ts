@@ -20,11 +20,11 @@ import { readNifti } from "../../data/nifti_read.ts";
 import { isTargetLabel } from "../../data/segmentation.ts";
 import { topSlices } from "../../data/slice_counts.ts";
 import { axialSlice, type Volume } from "../../data/volume.ts";
-import type { CascadeModel } from "../../eval/cascade.ts";
-import { runId } from "../../eval/runs.ts";
-import { predictMask, sliceDice } from "../../eval/slice_predict.ts";
+import type { CascadeModel } from "../../inference/cascade.ts";
+import { type EpochMetrics, runId } from "../../runs/folder.ts";
+import { predictMask } from "../../inference/slice_predict.ts";
+import { maskDice } from "../../metrics/overlap.ts";
 import { buildFCDenseNet, outputSize } from "../../models/fc_densenet.ts";
-import type { EpochMetrics } from "../../train/loop.ts";
 import type { ChartFigure } from "../chart.ts";
 import { contourOverlay, labelOverlay, type LabelOverlayOptions } from "../ct.ts";
 import { runCurves } from "../live.ts";
@@ -141,7 +141,7 @@ export async function validationPredictionsFigure(
     );
     captions.push(
       `case ${entry.id}, z = ${z}: reference${tumor ? " tumor" : ""}`,
-      `prediction (slice Dice ${sliceDice(prediction.data, truth.data).toFixed(3)})`,
+      `prediction (slice Dice ${maskDice(prediction.data, truth.data).toFixed(3)})`,
       "contours: reference yellow, prediction cyan",
     );
   }

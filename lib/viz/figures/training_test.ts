@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { writeSyntheticSet } from "../../data/synthetic.ts";
-import { profileExperiment, runId } from "../../eval/runs.ts";
+import { runId } from "../../runs/folder.ts";
+import { profileExperiment } from "../../config/experiments.ts";
 import { JUPYTER_DISPLAY } from "../display.ts";
 import { type DisplayFn, obtainRunLive } from "../live.ts";
 import {

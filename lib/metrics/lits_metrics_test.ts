@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import type { Vec3 } from "../data/volume.ts";
-import { contour18 } from "./contour.ts";
+import { contour18 } from "../masks/contour.ts";
 import { EMPTY_PAIR, objectPairMetrics } from "./lits_metrics.ts";
-import type { BinaryMask } from "./mask.ts";
-import { emptyMask, paintBall, paintBox } from "./shapes.ts";
+import type { BinaryMask } from "../masks/mask.ts";
+import { emptyMask, paintBall, paintBox } from "../masks/shapes.ts";
 
 const close = (a: number, b: number, tol = 1e-6) =>
   assert.ok(Math.abs(a - b) <= tol * (1 + Math.abs(b)), `${a} != ${b}`);

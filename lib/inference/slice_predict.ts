@@ -13,11 +13,13 @@
  * ```
  * @module
  */
+import { referenceLiver } from "../data/liver_reference.ts";
 import { isLiver } from "../data/segmentation.ts";
 import { topSlices } from "../data/slice_counts.ts";
 import type { Volume } from "../data/volume.ts";
 import { type CascadeModel, segmentSlices } from "./cascade.ts";
-import { labelComponents } from "./components.ts";
+import { labelComponents } from "../masks/components.ts";
+import { diceFromCounts, maskCounts } from "../metrics/overlap.ts";
 import { postprocessLiver } from "./postprocess.ts";
 
 // Slice choice lives with the data helpers; re-exported for the figures that predict on it.
@@ -70,16 +72,9 @@ export interface PostprocessEffect {
 }
 
 function maskStats(mask: Uint8Array, ref: Volume): MaskStats {
-  let voxels = 0, refCount = 0, both = 0;
-  for (let i = 0; i < mask.length; i++) {
-    const a = mask[i] !== 0, b = ref.data[i] >= 1;
-    if (a) voxels++;
-    if (b) refCount++;
-    if (a && b) both++;
-  }
+  const counts = maskCounts(mask, referenceLiver(ref));
   const components = labelComponents({ data: mask, shape: ref.shape }, 26).count;
-  const dice = voxels + refCount === 0 ? 1 : (2 * both) / (voxels + refCount);
-  return { voxels, components, dice };
+  return { voxels: counts.a, components, dice: diceFromCounts(counts.both, counts.a + counts.b) };
 }
 
 /** Compare a raw liver mask with its post-processed version against reference labels. */
@@ -113,21 +108,6 @@ export function postprocessEffect(
   const perSlice = removed > 0 ? removedPerSlice : addedPerSlice;
   const z = perSlice.reduce((best, c, k) => (c > perSlice[best] ? k : best), 0);
   return { before: maskStats(before, ref), after: maskStats(after, ref), removed, added, z };
-}
-
-/** Dice of two slices' masks (nonzero = inside); 1 when both are empty. */
-export function sliceDice(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) {
-    throw new RangeError(`slices differ in size: ${a.length} vs ${b.length}`);
-  }
-  let na = 0, nb = 0, both = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] !== 0, y = b[i] !== 0;
-    if (x) na++;
-    if (y) nb++;
-    if (x && y) both++;
-  }
-  return na + nb === 0 ? 1 : (2 * both) / (na + nb);
 }
 
 /** Slice `z` of two masks as change labels: 1 = only in `before` (removed), 2 = only in `after` (added). */

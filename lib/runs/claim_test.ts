@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { claimRunDir } from "./run_dir.ts";
+import { claimRunDir } from "./claim.ts";
 
 Deno.test("claimRunDir: default ids never share a folder; a live lock refuses, a dead one is taken over", async () => {
   const tmp = await Deno.makeTempDir();

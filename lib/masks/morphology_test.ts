@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { dilateBall, erodeBall } from "./morphology.ts";
-import { postprocessLiver } from "./postprocess.ts";
+import { postprocessLiver } from "../inference/postprocess.ts";
 import { emptyMask, paintBall, paintBox } from "./shapes.ts";
 import { countNonzero } from "./mask.ts";
 

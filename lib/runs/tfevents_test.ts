@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { EpochMetrics } from "./loop.ts";
+import type { EpochMetrics } from "./folder.ts";
 import {
   crc32c,
   encodeEvent,

@@ -9,51 +9,45 @@
  * ```
  * @module
  */
-import { join } from "node:path";
+import { basename, dirname } from "node:path";
 import type { ExperimentConfig } from "../config/experiment.ts";
-import type { EpochMetrics } from "../train/loop.ts";
 import { exists } from "../util/fs.ts";
+import { type EpochMetrics, readMetrics, runPaths } from "../runs/folder.ts";
+import { latestRun } from "../runs/latest.ts";
 import type { AblationRun } from "./tables.ts";
 
 /**
- * The run folder itself when it holds `metrics.jsonl`; otherwise (an
- * experiment's folder of run ids) its last run id in name order that does.
+ * The run folder itself when it holds `metrics.jsonl`; otherwise (an experiment's folder of
+ * run ids) its latest run that recorded an epoch (`lib/runs/latest.ts`'s rule).
  */
-export async function resolveRunDir(dir: string): Promise<string> {
-  if (await exists(join(dir, "metrics.jsonl"))) return dir;
-  const ids: string[] = [];
+async function resolveRunDir(dir: string): Promise<string> {
+  if (await exists(runPaths(dir).metrics)) return dir;
+  let run;
   try {
-    for await (const e of Deno.readDir(dir)) {
-      if (e.isDirectory && (await exists(join(dir, e.name, "metrics.jsonl")))) ids.push(e.name);
-    }
+    run = await latestRun(dirname(dir), basename(dir), { needs: "recorded" });
   } catch (err) {
     throw new Error(`${dir}: cannot read run folder (${(err as Error).message})`);
   }
-  if (ids.length === 0) throw new Error(`${dir}: no metrics.jsonl here or in a run below`);
-  return join(dir, ids.sort().at(-1)!);
+  if (!run) {
+    if (!(await exists(dir))) throw new Error(`${dir}: cannot read run folder (no such folder)`);
+    throw new Error(`${dir}: no metrics.jsonl here or in a run below`);
+  }
+  return run.dir;
 }
 
 /** Best validation Dice of a run and the model variant it trained. */
 export async function readAblationRun(dir: string): Promise<AblationRun> {
   const runDir = await resolveRunDir(dir);
   let config: ExperimentConfig;
-  const cfgPath = join(runDir, "config.json");
+  const { config: cfgPath, metrics: metricsPath } = runPaths(runDir);
   try {
     config = JSON.parse(await Deno.readTextFile(cfgPath));
   } catch (err) {
     throw new Error(`${cfgPath}: cannot read run config (${(err as Error).message})`);
   }
-  const metricsPath = join(runDir, "metrics.jsonl");
-  const lines = (await Deno.readTextFile(metricsPath)).split("\n").filter((l) => l.trim());
   let best: EpochMetrics | undefined;
   const validationDice: number[] = [];
-  lines.forEach((l, i) => {
-    let m: EpochMetrics;
-    try {
-      m = JSON.parse(l);
-    } catch {
-      throw new Error(`${metricsPath}:${i + 1}: not JSON`);
-    }
+  (await readMetrics(metricsPath)).forEach((m, i) => {
     if (typeof m.valDice !== "number") throw new Error(`${metricsPath}:${i + 1}: no valDice`);
     validationDice.push(m.valDice);
     if (!best || m.valDice > best.valDice) best = m;

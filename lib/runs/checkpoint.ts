@@ -23,7 +23,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { basename, dirname, join } from "node:path";
-import type { Adam, AdamState } from "./adam.ts";
+import type { Adam, AdamState } from "../train/adam.ts";
 import { syncDir, writeFileSynced } from "../util/atomic.ts";
 import { exists } from "../util/fs.ts";
 import { killPoint } from "../util/kill_point.ts";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Vec3, Volume } from "../data/volume.ts";
-import { aggregate, evaluateCase } from "./evaluate.ts";
-import { paintBox } from "./shapes.ts";
+import { aggregate, evaluateCase } from "../metrics/evaluate.ts";
+import { paintBox } from "../masks/shapes.ts";
 import { ablationTable, fmt, tableV, tableVI, toCsv, toMarkdown, writeTables } from "./tables.ts";
 
 function vol(paint: (m: { data: Uint8Array; shape: Vec3 }) => void): Volume {

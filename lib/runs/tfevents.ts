@@ -17,7 +17,7 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/atomic.ts";
-import type { EpochMetrics } from "./loop.ts";
+import type { EpochMetrics } from "./folder.ts";
 
 const CRC32C_TABLE = (() => {
   const t = new Uint32Array(256);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { detectLesions } from "./lesion_detection.ts";
-import { emptyMask, paintBox } from "./shapes.ts";
+import { emptyMask, paintBox } from "../masks/shapes.ts";
 
 const S: [number, number, number] = [30, 20, 20];
 const sp: [number, number, number] = [1, 1, 1];

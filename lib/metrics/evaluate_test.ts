@@ -8,7 +8,7 @@ import {
   evaluationToJson,
   parseEvaluationJson,
 } from "./evaluate.ts";
-import { paintBox } from "./shapes.ts";
+import { paintBox } from "../masks/shapes.ts";
 
 const SHAPE: Vec3 = [10, 10, 6];
 const SPACING: Vec3 = [1, 1, 2];

@@ -17,8 +17,8 @@
  */
 import { join } from "node:path";
 import { writeJsonAtomic, writeTextAtomic } from "../util/atomic.ts";
-import type { Evaluation } from "./evaluate.ts";
-import { EMPTY_VALUE } from "./overlap.ts";
+import type { Evaluation } from "../metrics/evaluate.ts";
+import { EMPTY_VALUE } from "../metrics/overlap.ts";
 import {
   PAPER_DATASET,
   PAPER_TABLE_V,

@@ -8,7 +8,7 @@ import type { Vec3, Volume } from "../data/volume.ts";
 import { buildFCDenseNet } from "../models/fc_densenet.ts";
 import { type CascadeModel, predictVolume, segmentSlices } from "./cascade.ts";
 import { predictCases } from "./predict_cases.ts";
-import { paintBall } from "./shapes.ts";
+import { paintBall } from "../masks/shapes.ts";
 import { PAPER_LIVER_MODEL } from "../models/testing.ts";
 
 await tf.setBackend("cpu");

@@ -17,6 +17,7 @@ import { referenceLiver } from "../data/liver_reference.ts";
 import { loadCaseSync } from "../data/sampler.ts";
 import { isTargetLabel } from "../data/segmentation.ts";
 import { selectSlices } from "../data/slice_selection.ts";
+import { diceFromCounts } from "../metrics/overlap.ts";
 import type { CascadeModel } from "./cascade.ts";
 import { predictMask } from "./slice_predict.ts";
 
@@ -37,8 +38,6 @@ export interface SelectedSliceDice {
   dice: number;
   cases: CaseSliceDice[];
 }
-
-const diceOf = (overlap: number, a: number, b: number) => a + b === 0 ? 1 : (2 * overlap) / (a + b);
 
 /** See the module doc; cases without a selected slice count nothing. */
 export async function selectedSliceDice(
@@ -75,11 +74,14 @@ export async function selectedSliceDice(
           if (ref && pred) c.overlap++;
         }
       }
-      c.dice = diceOf(c.overlap, c.reference, c.predicted);
+      c.dice = diceFromCounts(c.overlap, c.reference + c.predicted);
     }
     out.push(c);
     opts.onCase?.(out.length, cases.length, c);
   }
   const sum = (k: "reference" | "predicted" | "overlap") => out.reduce((s, c) => s + c[k], 0);
-  return { dice: diceOf(sum("overlap"), sum("reference"), sum("predicted")), cases: out };
+  return {
+    dice: diceFromCounts(sum("overlap"), sum("reference") + sum("predicted")),
+    cases: out,
+  };
 }

@@ -12,9 +12,16 @@
  */
 import type { Vec3 } from "../data/volume.ts";
 import type { PostprocessConfig } from "../config/experiment.ts";
-import { largestComponent } from "./components.ts";
-import { type BinaryMask, boundingBox, checkMask, cropMask, growBox, pasteMask } from "./mask.ts";
-import { ballReach, dilateBall, erodeBall } from "./morphology.ts";
+import { largestComponent } from "../masks/components.ts";
+import {
+  type BinaryMask,
+  boundingBox,
+  checkMask,
+  cropMask,
+  growBox,
+  pasteMask,
+} from "../masks/mask.ts";
+import { ballReach, dilateBall, erodeBall } from "../masks/morphology.ts";
 
 /**
  * Erosion -> largest 26-connected component -> dilation. Radii are voxels, or

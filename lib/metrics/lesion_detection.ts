@@ -12,7 +12,7 @@
  * @module
  */
 import type { Vec3 } from "../data/volume.ts";
-import { labelComponents } from "./components.ts";
+import { labelComponents } from "../masks/components.ts";
 import { objectPairMetrics, type PairMetrics } from "./lits_metrics.ts";
 import {
   type BinaryMask,
@@ -22,7 +22,7 @@ import {
   checkMask,
   cropMask,
   unionBox,
-} from "./mask.ts";
+} from "../masks/mask.ts";
 
 /** IoU threshold of the official precision and recall. */
 export const DETECTION_IOU = 0.5;

@@ -25,7 +25,7 @@ import {
 import { resizeBilinear, sliceInput, windowStats } from "../data/preprocess.ts";
 import { liverOffset } from "../data/liver_reference.ts";
 import type { Volume } from "../data/volume.ts";
-import { type BinaryMask, boundingBox } from "./mask.ts";
+import { type BinaryMask, boundingBox } from "../masks/mask.ts";
 import { maskByLiver, postprocessLiver } from "./postprocess.ts";
 
 /** A trained model of the cascade with the config it was trained under. */

@@ -20,7 +20,7 @@ import type { Vec3, Volume } from "../data/volume.ts";
 import { writeTextAtomic } from "../util/atomic.ts";
 import { detectLesions, type LesionDetection } from "./lesion_detection.ts";
 import { EMPTY_PAIR, objectPairMetrics, type PairMetrics } from "./lits_metrics.ts";
-import { type BinaryMask, type Box, cropLabels, voxelCount } from "./mask.ts";
+import { type BinaryMask, type Box, cropLabels, voxelCount } from "../masks/mask.ts";
 import { diceFromCounts } from "./overlap.ts";
 import { tumorBurden, type TumorBurdenSummary, tumorBurdenSummary } from "./tumor_burden.ts";
 
@@ -133,7 +133,7 @@ export function evaluateCase(id: string, pred: Labels, ref: Volume): CaseMetrics
       ? { pred: 0, ref: rLiv, both: 0 }
       : { pred: pLiv, ref: rLiv, both: bLiv },
     lesionCounts: { pred: pLes, ref: rLes, both: bLes },
-    lesionDice: diceFromCounts(pLes, rLes, bLes, 1),
+    lesionDice: diceFromCounts(bLes, pLes + rLes),
     detection,
     detected: detectedMetrics,
     tumorBurden: { reference: tumorBurden(rLes, rLiv), prediction: tumorBurden(pLes, pLiv) },
@@ -176,7 +176,7 @@ export function aggregate(
 ): Evaluation {
   const sum = (f: (c: CaseMetrics) => number) => cases.reduce((s, c) => s + f(c), 0);
   const globalDice = (f: (c: CaseMetrics) => PairCounts) =>
-    diceFromCounts(sum((c) => f(c).pred), sum((c) => f(c).ref), sum((c) => f(c).both), 1);
+    diceFromCounts(sum((c) => f(c).both), sum((c) => f(c).pred) + sum((c) => f(c).ref));
   const d = (k: keyof DetectionCounts) => sum((c) => c.detection[k] as number);
   const tp = d("tp"), fp = d("fp"), fn = d("fn");
   const tpAny = d("tpAny"), fpAny = d("fpAny"), fnAny = d("fnAny");

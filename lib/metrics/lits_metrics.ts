@@ -11,9 +11,9 @@
  * @module
  */
 import type { Vec3 } from "../data/volume.ts";
-import { contour18 } from "./contour.ts";
-import { squaredDistanceToFeatures } from "./distance_transform.ts";
-import { type BinaryMask, boundingBox, checkMask, cropMask, unionBox } from "./mask.ts";
+import { contour18 } from "../masks/contour.ts";
+import { squaredDistanceToFeatures } from "../masks/distance_transform.ts";
+import { type BinaryMask, boundingBox, checkMask, cropMask, unionBox } from "../masks/mask.ts";
 import { EMPTY_VALUE, type OverlapMetrics, overlapMetrics } from "./overlap.ts";
 
 export interface SurfaceMetrics {

@@ -22,6 +22,7 @@
 import { join } from "node:path";
 import { exists } from "../util/fs.ts";
 import { checkpointDir } from "./checkpoint.ts";
+import { runPaths } from "./folder.ts";
 
 /** A claimed run folder. */
 export interface RunClaim {
@@ -96,7 +97,7 @@ export async function claimRunDir(requested: string, opts: ClaimOptions): Promis
   let runDir = requested;
   let created = false;
   if (opts.resume) {
-    if (!(await exists(join(requested, "config.json")))) {
+    if (!(await exists(runPaths(requested).config))) {
       throw new Error(`${requested}: no run to resume here (config.json missing)`);
     }
   } else if (opts.numbered) {
@@ -126,13 +127,14 @@ export async function claimRunDir(requested: string, opts: ClaimOptions): Promis
     runDir,
     release: () => Deno.remove(lock).catch(() => {}),
     failed: async () => {
-      if (opts.resume || await checkpointDir(join(runDir, "checkpoints", "last"))) return;
+      const paths = runPaths(runDir);
+      if (opts.resume || await checkpointDir(paths.checkpoints.last)) return;
       if (created) {
         await Deno.remove(runDir, { recursive: true });
         return;
       }
-      for (const name of ["config.json", "metrics.jsonl"]) {
-        await Deno.remove(join(runDir, name)).catch(() => {});
+      for (const path of [paths.config, paths.metrics]) {
+        await Deno.remove(path).catch(() => {});
       }
     },
   };
