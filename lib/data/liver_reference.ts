@@ -48,6 +48,26 @@ export function referenceLiver(segmentation: Volume): Uint8Array {
 }
 
 /**
+ * The offset a model's input takes (`model_input.ts`): 0 without `liverMedianHU`, else the
+ * one that moves the median over `liver` (a volume-sized mask) to it; `model` names the
+ * model in the error when it needs a liver and has none.
+ */
+export function inputOffset(
+  data: Pick<DataConfig, "liverMedianHU">,
+  vol: Volume,
+  liver: ArrayLike<number> | undefined,
+  model: string,
+): number {
+  if (data.liverMedianHU === undefined) return 0;
+  if (!liver) {
+    throw new Error(
+      `${model}: trained with liverMedianHU ${data.liverMedianHU}, so it needs a liver mask`,
+    );
+  }
+  return liverOffset(vol, liver, data.liverMedianHU);
+}
+
+/**
  * The offset training applies to a case: 0 without `liverMedianHU`, else measured on the
  * reference liver, as validation does.
  */
@@ -57,5 +77,5 @@ export function referenceOffset(
   segmentation: Volume,
 ): number {
   if (data.liverMedianHU === undefined) return 0;
-  return liverOffset(vol, referenceLiver(segmentation), data.liverMedianHU);
+  return inputOffset(data, vol, referenceLiver(segmentation), "training");
 }

@@ -42,7 +42,8 @@ import { readFileSync } from "node:fs";
 import type { DataConfig, Task } from "../config/experiment.ts";
 import type { CaseEntry } from "./dataset.ts";
 import { gunzipMembers, isGzip, parseNifti } from "./nifti_read.ts";
-import { labelSlice, sliceInput, windowStats } from "./preprocess.ts";
+import { modelInput } from "./model_input.ts";
+import { labelSlice } from "./preprocess.ts";
 import { createRng, type RngState } from "../util/prng.ts";
 import {
   asLabels,
@@ -155,19 +156,10 @@ function prepare(loaded: LoadedCase, data: DataConfig): Prepared {
   const zs = selectSlices(segmentation, data.selectBy, data.sliceMargin);
   // A case without selected slices may have no liver to measure.
   const offsetHU = zs.length === 0 ? 0 : referenceOffset(data, volume, segmentation);
-  const stats = data.windows.map((w) => windowStats(volume, w, offsetHU));
-  const inLen = data.inputSize * data.inputSize * data.windows.length;
+  const inputs = modelInput(volume, data, offsetHU)(zs);
   const labLen = data.sliceSize * data.sliceSize;
-  const inputs = new Float32Array(zs.length * inLen);
   const labels = new Uint8Array(zs.length * labLen);
-  zs.forEach((z, k) => {
-    const x = sliceInput(volume, z, data.windows, stats, data.inputSize, {
-      histogramEqualize: data.histogramEqualize,
-      offsetHU,
-    });
-    inputs.set(x, k * inLen);
-    labels.set(labelSlice(segmentation, z, data.sliceSize), k * labLen);
-  });
+  zs.forEach((z, k) => labels.set(labelSlice(segmentation, z, data.sliceSize), k * labLen));
   return { count: zs.length, inputs, labels };
 }
 

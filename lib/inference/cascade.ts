@@ -22,8 +22,9 @@ import {
   type PostprocessConfig,
   trainingInputSize,
 } from "../config/experiment.ts";
-import { resizeBilinear, sliceInput, windowStats } from "../data/preprocess.ts";
-import { liverOffset } from "../data/liver_reference.ts";
+import { inputOffset } from "../data/liver_reference.ts";
+import { modelInput } from "../data/model_input.ts";
+import { resizeBilinear } from "../data/preprocess.ts";
 import type { Volume } from "../data/volume.ts";
 import { type BinaryMask, boundingBox } from "../masks/mask.ts";
 import { maskByLiver, postprocessLiver } from "./postprocess.ts";
@@ -65,15 +66,7 @@ export async function segmentSlices(
   stage: "liver" | "tumor" = "liver",
 ): Promise<void> {
   const { data } = m.config;
-  let offsetHU = 0;
-  if (data.liverMedianHU !== undefined) {
-    if (!opts.liver) {
-      throw new Error(
-        `${m.config.name}: trained with liverMedianHU ${data.liverMedianHU}, so it needs a liver mask`,
-      );
-    }
-    offsetHU = liverOffset(vol, opts.liver, data.liverMedianHU);
-  }
+  const offsetHU = inputOffset(data, vol, opts.liver, m.config.name);
   const [nx, ny] = vol.shape;
   const size = data.inputSize, ch = data.windows.length;
   const inShape = m.model.inputs[0].shape;
@@ -85,17 +78,10 @@ export async function segmentSlices(
       } != config ${built}x${built}x${ch}`,
     );
   }
-  const stats = data.windows.map((w) => windowStats(vol, w, offsetHU));
+  const inputOf = modelInput(vol, data, offsetHU);
   for (let b = 0; b < zs.length; b += opts.batchSize) {
     const batch = zs.slice(b, b + opts.batchSize);
-    const input = new Float32Array(batch.length * size * size * ch);
-    batch.forEach((z, k) => {
-      const img = sliceInput(vol, z, data.windows, stats, size, {
-        histogramEqualize: data.histogramEqualize,
-        offsetHU,
-      });
-      input.set(img, k * img.length);
-    });
+    const input = inputOf(batch);
     const probs = tf.tidy(() => {
       const x = tf.tensor4d(input, [batch.length, size, size, ch]);
       // apply, not predict: a model trained on patches takes whole slices (fully convolutional).

@@ -8,6 +8,7 @@ import type { Vec3, Volume } from "../data/volume.ts";
 import { buildFCDenseNet } from "../models/fc_densenet.ts";
 import { type CascadeModel, predictVolume, segmentSlices } from "./cascade.ts";
 import { predictCases } from "./predict_cases.ts";
+import { createSampler } from "../data/sampler.ts";
 import { paintBall } from "../masks/shapes.ts";
 import { PAPER_LIVER_MODEL } from "../models/testing.ts";
 
@@ -160,4 +161,51 @@ Deno.test("cascade with untrained FC-DenseNets: SBU output, labels 0/1/2, file g
     tumor.model.dispose();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("training and inference give the model identical inputs for the same slice", async () => {
+  // The tumor setting: three windows, liver-relative HU, histogram equalisation, a resize.
+  const vol = phantom(20);
+  const labels = Uint8Array.from(vol.data, (v) => v === 280 ? 1 : v === 130 ? 2 : 0);
+  const z = 4;
+  const onlyZ = labels.map((v, i) => Math.floor(i / (32 * 32)) === z ? v : 0);
+  const segmentation = { ...vol, data: onlyZ };
+  const base = config("tumor", 16);
+  const data = {
+    ...base.data,
+    sliceSize: 32,
+    selectBy: "liver" as const,
+    sliceMargin: 0,
+    liverMedianHU: 60,
+    histogramEqualize: true,
+    weights: { background: 1, liver: 5, tumor: 15, contour: 25, contourRadius: 0 },
+  };
+  const sampler = createSampler({
+    cases: [{ id: 0, volumePath: "v", segmentationPath: "s", shape: SHAPE, spacing: SPACING }],
+    data,
+    task: "tumor",
+    seed: 1,
+    load: () => ({ volume: vol, segmentation }),
+  });
+  const batch = sampler.next(1);
+  const trained = await batch.images.data();
+  tf.dispose([batch.images, batch.labels, batch.weights]);
+
+  // What the cascade hands the model, with the same liver as the one training measured.
+  let seen: Float32Array | undefined;
+  const recorder = {
+    inputs: [{ shape: [null, 16, 16, 3] }],
+    apply: (x: tf.Tensor) => {
+      seen = x.dataSync() as Float32Array;
+      return tf.zeros([x.shape[0], 16, 16, 2]);
+    },
+  } as unknown as tf.LayersModel;
+  const liver = onlyZ.map((v) => v >= 1 ? 1 : 0);
+  const out = new Uint8Array(vol.data.length);
+  const m = { config: { ...base, data }, model: recorder } as CascadeModel;
+  await segmentSlices(vol, [z], m, out, { batchSize: 4, threshold: 0.5, liver });
+  assert.ok(seen);
+  assert.equal(seen.length, 16 * 16 * 3);
+  assert.deepEqual([...seen], [...trained]);
+  sampler.dispose();
 });
