@@ -9,15 +9,8 @@
  */
 import { readAblationRun } from "../lib/reports/ablation.ts";
 import { parseEvaluationJson } from "../lib/metrics/evaluate.ts";
-import {
-  ablationTable,
-  type Table,
-  tableV,
-  tableVI,
-  toMarkdown,
-  writeTables,
-} from "../lib/reports/tables.ts";
-
+import { resultTables } from "../lib/pipeline/steps.ts";
+import { type AblationRun, toMarkdown, writeTables } from "../lib/reports/tables.ts";
 import { type CliArgs, defineCli, runCli, UsageError } from "../lib/util/cli_args.ts";
 
 const CLI = defineCli({
@@ -43,12 +36,10 @@ const CLI = defineCli({
 });
 
 async function main({ flags: values }: CliArgs<typeof CLI>): Promise<void> {
-  const tables: Record<string, Table> = {};
-  if (values.evaluation) {
-    const ev = parseEvaluationJson(await Deno.readTextFile(values.evaluation), values.evaluation);
-    tables.table5 = tableV(ev);
-    tables.table6 = tableVI(ev);
-  }
+  const evaluation = values.evaluation
+    ? parseEvaluationJson(await Deno.readTextFile(values.evaluation), values.evaluation)
+    : undefined;
+  let ablation: AblationRun[] | undefined;
   if (values.ablation.length) {
     const evals = new Map<string, string>();
     for (const pair of values["ablation-eval"]) {
@@ -58,7 +49,7 @@ async function main({ flags: values }: CliArgs<typeof CLI>): Promise<void> {
       }
       evals.set(dir, file);
     }
-    const runs = [];
+    ablation = [];
     for (const dir of values.ablation) {
       const run = await readAblationRun(dir);
       const file = evals.get(dir);
@@ -66,10 +57,10 @@ async function main({ flags: values }: CliArgs<typeof CLI>): Promise<void> {
         const ev = parseEvaluationJson(await Deno.readTextFile(file), file);
         run.testDicePerCase = ev.liver.dicePerCase;
       }
-      runs.push(run);
+      ablation.push(run);
     }
-    tables.ablation = ablationTable(runs);
   }
+  const tables = resultTables({ evaluation, ablation });
   if (Object.keys(tables).length === 0) {
     throw new UsageError("nothing to do: give --evaluation or --ablation");
   }

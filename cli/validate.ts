@@ -11,7 +11,7 @@
  */
 import type { BackendName } from "../lib/config/experiment.ts";
 import { describeBackend, initBackend } from "../lib/backend/select.ts";
-import { indexDataset, splitCases } from "../lib/data/dataset.ts";
+import { datasetSplit } from "../lib/data/dataset.ts";
 import { selectedSliceDice } from "../lib/inference/selected_slice_dice.ts";
 import { loadRunModel } from "../lib/runs/folder.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
@@ -53,7 +53,7 @@ async function main({ flags: values }: CliArgs<typeof CLI>): Promise<void> {
   const run = await loadRunModel(values.run, checkpoint);
   const root = values.data ?? run.config.data.root;
   const cases =
-    splitCases(await indexDataset(root, { requireSegmentation: true }), run.config.data.split)[set];
+    (await datasetSplit(root, run.config.data.split, { requireSegmentation: true }))[set];
   let progress: Progress | undefined;
   const result = await selectedSliceDice(run, cases, {
     margin,

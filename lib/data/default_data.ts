@@ -16,7 +16,12 @@ import { fileURLToPath } from "node:url";
 import { createProgress, type Progress } from "../util/progress.ts";
 import { indexDataset } from "./dataset.ts";
 import { NiftiError } from "./nifti_error.ts";
-import { DEFAULT_SYNTHETIC_CASES, DEFAULT_SYNTHETIC_SEED, writeSyntheticSet } from "./synthetic.ts";
+import {
+  DEFAULT_SYNTHETIC_CASES,
+  DEFAULT_SYNTHETIC_SEED,
+  isSyntheticSet,
+  writeSyntheticSet,
+} from "./synthetic.ts";
 
 /** Absolute path of the default data folder, `<repo>/data/synthetic`. */
 export const DEFAULT_DATA_DIR: string = fileURLToPath(
@@ -38,10 +43,6 @@ export interface EnsureDataOptions {
 
 /** What {@link ensureDataRoot} did. */
 export type EnsureDataOutcome = "present" | "generated";
-
-async function isFile(path: string): Promise<boolean> {
-  return await Deno.stat(path).then((s) => s.isFile, () => false);
-}
 
 /**
  * Make `dataRoot` usable: the default folder is generated when it lacks a
@@ -70,7 +71,7 @@ export async function ensureDataRoot(
     }
     return "present";
   }
-  if (await isFile(`${defaultDir}/synthetic.json`)) return "present";
+  if (await isSyntheticSet(defaultDir)) return "present";
   const s = opts.synthetic ?? {};
   const total = s.cases ?? DEFAULT_SYNTHETIC_CASES;
   const label = `synthetic CT (first use of ${relative(Deno.cwd(), defaultDir) || "."})`;

@@ -184,6 +184,14 @@ export async function writeSyntheticSet(opts: SyntheticSetOptions): Promise<Synt
     cases: summaries,
     seconds: (performance.now() - t0) / 1000,
   };
-  await writeJsonAtomic(join(opts.out, "synthetic.json"), summary);
+  await writeJsonAtomic(join(opts.out, SYNTHETIC_SUMMARY), summary);
   return summary;
+}
+
+/** The summary file a synthetic set ends with: its presence marks a finished synthetic set. */
+export const SYNTHETIC_SUMMARY = "synthetic.json";
+
+/** Whether `dir` holds a finished synthetic set (its {@link SYNTHETIC_SUMMARY} is written last). */
+export async function isSyntheticSet(dir: string): Promise<boolean> {
+  return await Deno.stat(join(dir, SYNTHETIC_SUMMARY)).then((s) => s.isFile, () => false);
 }

@@ -25,19 +25,19 @@ import {
   DEFAULT_SYNTHETIC_SEED,
   writeSyntheticSet,
 } from "../data/synthetic.ts";
-import { indexDataset, splitCases } from "../data/dataset.ts";
+import { indexDataset } from "../data/dataset.ts";
 import { checkpointDir } from "../runs/checkpoint.ts";
-import { loadRunModel } from "../runs/folder.ts";
+import { loadRunModel, runPaths } from "../runs/folder.ts";
 import { describeBackend, initBackend } from "../backend/select.ts";
 import { predictCases } from "../inference/predict_cases.ts";
-import { evaluateFolders, parseEvaluationJson, writeEvaluation } from "../metrics/evaluate.ts";
+import { parseEvaluationJson } from "../metrics/evaluate.ts";
 import { readAblationRun } from "../reports/ablation.ts";
-import { ablationTable, tableV, tableVI, writeTables } from "../reports/tables.ts";
+import { writeTables } from "../reports/tables.ts";
 import { runNotebooks } from "../notebook/batch.ts";
 import { createProgress } from "../util/progress.ts";
 import { digestOf, runStage, type StageOutcome, stageStatus, stampStage } from "./stage.ts";
+import { evaluateTestCases, resultTables, testCases } from "./steps.ts";
 import { runTrainJobs, type TrainJob } from "./train_jobs.ts";
-import { runPaths } from "../runs/folder.ts";
 
 export interface ReproduceOptions {
   profile: ProfileName;
@@ -164,8 +164,8 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
 
   // Cascade on the test split, then the official metrics.
   const predDir = at("results", "predictions", opts.profile);
-  const testIds = splitCases(await indexDataset(dataRoot), configs.liver.data.split).test
-    .map((c) => c.id);
+  const tests = await testCases(dataRoot, configs.liver);
+  const testIds = tests.map((c) => c.id);
   const predict = await stage({
     name: "predict",
     key: {
@@ -204,11 +204,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
     key: { predict: predict.digest },
     outputs: [evalPath],
     run: async () => {
-      const ev = await evaluateFolders(predDir, dataRoot, {
-        dataset: opts.data ? `LiTS (${opts.data})` : "synthetic",
-        ids: testIds.map(String),
-      });
-      await writeEvaluation(evalPath, ev);
+      await evaluateTestCases(tests, { dataRoot, predictionsDir: predDir, evalPath });
     },
   });
 
@@ -219,16 +215,11 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
     key: { evaluation: evaluation.digest, runs: Object.values(trained).map((t) => t.digest) },
     outputs: [tablesDir],
     run: async () => {
-      const ev = parseEvaluationJson(await Deno.readTextFile(evalPath), evalPath);
-      const out: Record<string, ReturnType<typeof tableV>> = {
-        table5: tableV(ev),
-        table6: tableVI(ev),
-      };
-      if (!opts.skipAblations) {
-        const cells = ABLATION_VARIANTS.map((n) => readAblationRun(runs[n]));
-        out.ablation = ablationTable(await Promise.all(cells));
-      }
-      await writeTables(tablesDir, out);
+      const evaluation = parseEvaluationJson(await Deno.readTextFile(evalPath), evalPath);
+      const ablation = opts.skipAblations
+        ? undefined
+        : await Promise.all(ABLATION_VARIANTS.map((n) => readAblationRun(runs[n])));
+      await writeTables(tablesDir, resultTables({ evaluation, ablation }));
     },
   });
 

@@ -6,39 +6,31 @@
  *
  * @example
  * ```ts
- * const testCases = await testSplit(dataRoot, liver.config);
+ * const testCases = await testCases(dataRoot, liver.config);
  * await cascadeOnCases(testCases, { dataRoot, out: predictionsDir, liver, tumor });
  * const c = await loadCase(dataRoot, testCases[0].id);
  * postprocessingFigure(c, await postprocessExample(c.volume, c.segmentation, liver));
- * const { evaluation, tables } = await evaluateTestCases(testCases, { dataRoot, predictionsDir, resultsDir, profile });
+ * const { evaluation, tables } = await evaluateAndTabulate(testCases, { dataRoot, predictionsDir, resultsDir, profile });
  * await fig3Overlays(testCases, predictionsDir);
  * ```
  * @module
  */
 import { join } from "node:path";
-import type { ExperimentConfig } from "../../config/experiment.ts";
-import { type CaseEntry, indexDataset, splitCases } from "../../data/dataset.ts";
+import type { CaseEntry } from "../../data/dataset.ts";
 import { readNifti } from "../../data/nifti_read.ts";
 import { showcaseSlice } from "../../data/slice_counts.ts";
 import type { CtCase } from "../../data/case_loader.ts";
 import { axialSlice } from "../../data/volume.ts";
 import type { CascadeModel } from "../../inference/cascade.ts";
-import { evaluateFolders, type Evaluation, writeEvaluation } from "../../metrics/evaluate.ts";
+import type { Evaluation } from "../../metrics/evaluate.ts";
+import { evaluateTestCases, resultTables } from "../../pipeline/steps.ts";
 import { predictCases } from "../../inference/predict_cases.ts";
 import { changeSlice, type PostprocessExample } from "../../inference/slice_predict.ts";
-import { type Table, tableV, tableVI, writeTables } from "../../reports/tables.ts";
+import { type Table, writeTables } from "../../reports/tables.ts";
 import { contourOverlay, ctSlice, labelOverlay } from "../ct.ts";
 import { type GridFigure, imageGrid } from "../raster.ts";
 import { htmlTable, type TableFigure } from "../table.ts";
 import { settleOutputs } from "../show.ts";
-
-/** The test cases of `cfg`'s split of `dataRoot`. */
-export async function testSplit(
-  dataRoot: string,
-  cfg: Pick<ExperimentConfig, "data">,
-): Promise<CaseEntry[]> {
-  return splitCases(await indexDataset(dataRoot), cfg.data.split).test;
-}
 
 /** Options of {@link cascadeOnCases}. */
 export interface CascadeOnCasesOptions {
@@ -112,8 +104,8 @@ export function postprocessingTable(c: Pick<CtCase, "id">, ex: PostprocessExampl
   });
 }
 
-/** Options of {@link evaluateTestCases}. */
-export interface EvaluateTestCasesOptions {
+/** Options of {@link evaluateAndTabulate}. */
+export interface EvaluateAndTabulateOptions {
   dataRoot: string;
   predictionsDir: string;
   /** `evaluation/<profile>.json` and `tables/<profile>/` are written below it. */
@@ -122,20 +114,20 @@ export interface EvaluateTestCasesOptions {
 }
 
 /**
- * LiTS metrics of the cases' predictions (`evaluateFolders`, the code behind
- * `deno task evaluate`), written to `<resultsDir>/evaluation/<profile>.json`,
- * and Tables V and VI written to `<resultsDir>/tables/<profile>/`.
+ * The pipeline's evaluation step (`evaluateTestCases`, as `deno task reproduce`), written to
+ * `<resultsDir>/evaluation/<profile>.json`, and Tables V and VI written to
+ * `<resultsDir>/tables/<profile>/`.
  */
-export async function evaluateTestCases(
+export async function evaluateAndTabulate(
   cases: CaseEntry[],
-  opts: EvaluateTestCasesOptions,
-): Promise<{ evaluation: Evaluation; tables: { table5: Table; table6: Table }; files: string[] }> {
-  const evaluation = await evaluateFolders(opts.predictionsDir, opts.dataRoot, {
-    ids: cases.map((c) => String(c.id)),
-    dataset: opts.dataRoot.includes("synthetic") ? "synthetic" : undefined,
+  opts: EvaluateAndTabulateOptions,
+): Promise<{ evaluation: Evaluation; tables: Record<string, Table>; files: string[] }> {
+  const evaluation = await evaluateTestCases(cases, {
+    dataRoot: opts.dataRoot,
+    predictionsDir: opts.predictionsDir,
+    evalPath: join(opts.resultsDir, "evaluation", `${opts.profile}.json`),
   });
-  await writeEvaluation(join(opts.resultsDir, "evaluation", `${opts.profile}.json`), evaluation);
-  const tables = { table5: tableV(evaluation), table6: tableVI(evaluation) };
+  const tables = resultTables({ evaluation });
   const files = await writeTables(join(opts.resultsDir, "tables", opts.profile), tables);
   return { evaluation, tables, files };
 }

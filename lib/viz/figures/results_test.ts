@@ -2,25 +2,25 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { CtCase } from "../../data/case_loader.ts";
 import { writeSyntheticSet } from "../../data/synthetic.ts";
+import { testCases as testCasesOf } from "../../pipeline/steps.ts";
 import { profileExperiment } from "../../config/experiments.ts";
 import { postprocessEffect, type PostprocessExample } from "../../inference/slice_predict.ts";
 import {
-  evaluateTestCases,
+  evaluateAndTabulate,
   fig3Overlays,
   postprocessingFigure,
   postprocessingTable,
-  testSplit,
 } from "./results.ts";
 
 const EXPERIMENTS = new URL("../../../experiments", import.meta.url).pathname;
 
-Deno.test("evaluateTestCases writes the evaluation and Tables V-VI; fig3Overlays shows each case", async () => {
+Deno.test("evaluateAndTabulate writes the evaluation and Tables V-VI; fig3Overlays shows each case", async () => {
   const tmp = await Deno.makeTempDir();
   try {
     const data = join(tmp, "data");
     await writeSyntheticSet({ out: data, cases: 4, size: 16, seed: 1, slices: 8 });
     const cfg = await profileExperiment("liver", "smoke", data, EXPERIMENTS);
-    const testCases = await testSplit(data, cfg);
+    const testCases = await testCasesOf(data, cfg);
     assert.equal(testCases.length, 1); // the smoke split of 4 cases: 2 / 1 / 1
     // A perfect prediction: the reference itself.
     const predictionsDir = join(tmp, "predictions");
@@ -29,7 +29,7 @@ Deno.test("evaluateTestCases writes the evaluation and Tables V-VI; fig3Overlays
       await Deno.copyFile(c.segmentationPath!, join(predictionsDir, `prediction-${c.id}.nii.gz`));
     }
     const resultsDir = join(tmp, "results");
-    const { evaluation, tables, files } = await evaluateTestCases(testCases, {
+    const { evaluation, tables, files } = await evaluateAndTabulate(testCases, {
       dataRoot: data,
       predictionsDir,
       resultsDir,
