@@ -5,7 +5,7 @@
  * A trained model's Dice over every slice its training selects (tumor slices +- the margin
  * for the tumor model, liver slices for the liver model) of a split's cases, at the volume's
  * resolution: the validation Dice the training loop estimates from a sample of slices,
- * measured on all of them (`lib/eval/selected_slice_dice.ts`). `--margin 0` keeps only the
+ * measured on all of them (`lib/inference/selected_slice_dice.ts`). `--margin 0` keeps only the
  * slices that hold the target.
  * @module
  */

@@ -8,14 +8,24 @@
 /** A Hounsfield window [low, high]. */
 export type HUWindow = [number, number];
 
-/** Which model of the cascade an experiment trains. */
-export type Task = "liver" | "tumor";
+/** Which model of the cascade an experiment trains (and which label selects its slices). */
+export const TASKS = ["liver", "tumor"] as const;
+export type Task = typeof TASKS[number];
 
 /** Named scale of an experiment: tests, this CPU, or the paper's exact settings. */
-export type ProfileName = "smoke" | "cpu" | "paper";
+export const PROFILES = ["smoke", "cpu", "paper"] as const;
+export type ProfileName = typeof PROFILES[number];
 
 /** Compute backends; `auto` picks the fastest that loads. */
-export type BackendName = "auto" | "tensorflow" | "webgpu" | "onednn" | "wasm" | "cpu";
+export const BACKENDS = ["auto", "tensorflow", "webgpu", "onednn", "wasm", "cpu"] as const;
+export type BackendName = typeof BACKENDS[number];
+
+/** The network's activation (the ablation's first factor). */
+export const ACTIVATIONS = ["elu", "relu"] as const;
+/** The transition up (the ablation's second factor). */
+export const UPSAMPLINGS = ["bilinear", "transposed"] as const;
+/** Learning-rate schedules (`TrainConfig.learningRateSchedule`). */
+export const LR_SCHEDULES = ["constant", "cosine"] as const;
 
 /** Train/validation/test split: by seeded counts, or explicit case ids. */
 export type SplitConfig =
@@ -64,7 +74,7 @@ export interface DataConfig {
   /** Histogram-equalise each window (256 bins) as the prototype did; off by default. */
   histogramEqualize: boolean;
   /** Which label selects training slices, and how many slices above and below to add. */
-  selectBy: "liver" | "tumor";
+  selectBy: Task;
   sliceMargin: number;
   weights: WeightMapConfig;
 }
@@ -78,8 +88,8 @@ export interface ModelConfig {
   layersPerBlock: number; // 4
   poolingLevels: number; // 3
   dropout: number; // 0.2
-  activation: "elu" | "relu";
-  upsampling: "bilinear" | "transposed";
+  activation: typeof ACTIVATIONS[number];
+  upsampling: typeof UPSAMPLINGS[number];
   /** Spatial bilinear up-sampler: doubles the output side (liver model). */
   sbu: boolean;
   bnMomentum: number; // 0.9
@@ -101,7 +111,7 @@ export interface TrainConfig {
    * `constant` (the paper; the default when absent) or `cosine`: decay from
    * `learningRate` to 0 over all training iterations (for few-minute runs).
    */
-  learningRateSchedule?: "constant" | "cosine";
+  learningRateSchedule?: typeof LR_SCHEDULES[number];
   weightDecay: number; // 5e-6
   batchSize: number; // 3
   /** Slices per forward/backward pass; gradients accumulate up to batchSize. */

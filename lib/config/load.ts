@@ -20,7 +20,16 @@
  * @module
  */
 import { dirname, resolve } from "node:path";
-import type { ExperimentConfig, ProfileName } from "./experiment.ts";
+import {
+  ACTIVATIONS,
+  BACKENDS,
+  type ExperimentConfig,
+  LR_SCHEDULES,
+  type ProfileName,
+  PROFILES,
+  TASKS,
+  UPSAMPLINGS,
+} from "./experiment.ts";
 
 /** A deep partial of an object: what a profile or override patch may hold. */
 export type Patch = { [key: string]: unknown };
@@ -72,7 +81,7 @@ const countsOrIds = (min: number): Spec => ({ kind: "oneOf", options: [intIn({ m
 const experimentKeys: Record<string, Spec> = {
   name: str,
   description: str,
-  task: oneOfValues("liver", "tumor"),
+  task: oneOfValues(...TASKS),
   data: obj({
     root: str,
     split: {
@@ -94,7 +103,7 @@ const experimentKeys: Record<string, Spec> = {
     liverPatches: numIn({ min: 0, max: 1 }),
     windows: { kind: "array", item: { kind: "tuple", items: [num, num] } },
     histogramEqualize: bool,
-    selectBy: oneOfValues("liver", "tumor"),
+    selectBy: oneOfValues(...TASKS),
     sliceMargin: intIn({ min: 0 }),
     weights: obj({
       background: nonNegative,
@@ -112,8 +121,8 @@ const experimentKeys: Record<string, Spec> = {
     layersPerBlock: count,
     poolingLevels: intIn({ min: 1, max: 10 }),
     dropout: numIn({ min: 0, below: 1 }),
-    activation: oneOfValues("elu", "relu"),
-    upsampling: oneOfValues("bilinear", "transposed"),
+    activation: oneOfValues(...ACTIVATIONS),
+    upsampling: oneOfValues(...UPSAMPLINGS),
     sbu: bool,
     bnMomentum: numIn({ min: 0, below: 1 }),
     bnEpsilon: positive,
@@ -121,7 +130,7 @@ const experimentKeys: Record<string, Spec> = {
   train: obj({
     loss: obj({ crossEntropy: nonNegative, dice: nonNegative, diceEpsilon: positive }),
     learningRate: positive,
-    learningRateSchedule: oneOfValues("constant", "cosine"),
+    learningRateSchedule: oneOfValues(...LR_SCHEDULES),
     weightDecay: nonNegative,
     batchSize: count,
     microBatch: count,
@@ -129,7 +138,7 @@ const experimentKeys: Record<string, Spec> = {
     trainIterations: count,
     validationIterations: intIn({ min: 0 }),
     seed: int,
-    backend: oneOfValues("auto", "tensorflow", "webgpu", "onednn", "wasm", "cpu"),
+    backend: oneOfValues(...BACKENDS),
   }, { optional: ["learningRateSchedule"] }),
   postprocess: obj({
     erosionRadius: nonNegative,
@@ -396,9 +405,9 @@ export async function loadExperiment(
 export function checkResolvedConfig(value: unknown, label: string): ExperimentConfig {
   if (!isObject(value)) throw new Error(`${label}: must be an object, got ${describe(value)}`);
   const { profile, ...cfg } = value;
-  if (!["smoke", "cpu", "paper"].includes(profile as string)) {
+  if (!(PROFILES as readonly unknown[]).includes(profile)) {
     throw new Error(
-      `${label}: profile must be one of smoke, cpu, paper, got ${JSON.stringify(profile)}`,
+      `${label}: profile must be one of ${PROFILES.join(", ")}, got ${JSON.stringify(profile)}`,
     );
   }
   const err = check(cfg, resolvedSpec, "", false);

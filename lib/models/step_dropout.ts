@@ -19,6 +19,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { createKeyedRng } from "../util/prng.ts";
 
 /** Everything that determines the dropout masks of a model at one step. */
 export interface DropoutState {
@@ -66,40 +67,16 @@ export class StepDropout extends tf.layers.Layer {
 }
 tf.serialization.registerClass(StepDropout);
 
-/** splitmix32 step, to spread seeds over the generator state. */
-function splitmix32(x: number): number {
-  x = (x + 0x9e3779b9) | 0;
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
-  return (x ^ (x >>> 16)) >>> 0;
-}
-
 /**
  * Inverted-dropout multipliers: each value is 0 with probability `rate`, else
- * 1 / (1 - rate); a pure function of `seeds` (sfc32 generator).
+ * 1 / (1 - rate); a pure function of `seeds` (`createKeyedRng`).
  */
 export function dropoutMask(size: number, rate: number, seeds: number[]): Float32Array {
-  let h = 0x811c9dc5;
-  for (const s of seeds) h = splitmix32(h ^ (s >>> 0)) ^ splitmix32(Math.floor(s / 2 ** 32));
-  let a = splitmix32(h), b = splitmix32(a ^ 1), c = splitmix32(b ^ 2), d = 1;
+  const rng = createKeyedRng(seeds);
   const out = new Float32Array(size);
   const keep = 1 / (1 - rate);
   const threshold = rate * 2 ** 32;
-  for (let i = 0; i < 12; i++) { // warm up the state
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = ((c << 21) | (c >>> 11)) + t | 0;
-  }
-  for (let i = 0; i < size; i++) {
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (((c << 21) | (c >>> 11)) + t) | 0;
-    out[i] = (t >>> 0) < threshold ? 0 : keep;
-  }
+  for (let i = 0; i < size; i++) out[i] = rng.uint32() < threshold ? 0 : keep;
   return out;
 }
 

@@ -35,6 +35,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { BACKENDS, PROFILES } from "../config/experiment.ts";
 
 /** A flag without a value: `--quiet`. Its value is `false` unless given. */
 export interface BooleanFlag {
@@ -355,7 +356,7 @@ export function intList(flag: string, text: string): number[] {
 /** `--profile`, shared by the tasks that load an experiment. */
 export const PROFILE_FLAG = {
   type: "string",
-  choices: ["smoke", "cpu", "paper"],
+  choices: PROFILES,
   default: "cpu",
   help: "experiment scale: smoke (tests), cpu (this machine) or paper (the paper's settings)",
 } as const satisfies StringFlag;
@@ -363,6 +364,6 @@ export const PROFILE_FLAG = {
 /** `--backend`, shared by the tasks that run a model. */
 export const BACKEND_FLAG = {
   type: "string",
-  choices: ["auto", "tensorflow", "webgpu", "onednn", "wasm", "cpu"],
+  choices: BACKENDS,
   help: "compute backend (default: the config's, or auto = the fastest that loads)",
 } as const satisfies StringFlag;

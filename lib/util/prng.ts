@@ -53,10 +53,30 @@ export function mixSeed(...parts: number[]): number {
   return h;
 }
 
-/** A generator seeded from any integer. */
+/** A generator seeded from any integer (the data path: splits, sampler, synthetic CT). */
 export function createRng(seed: number): Rng {
-  let s = seed >>> 0;
-  let a = splitmix32(s++), b = splitmix32(a ^ s++), c = splitmix32(b ^ s++), d = 1;
+  const s = seed >>> 0;
+  const a = splitmix32(s);
+  const b = splitmix32(a ^ (s + 1));
+  return sfc32(a, b, splitmix32(b ^ (s + 2)));
+}
+
+/**
+ * A generator keyed on several integers (the dropout masks: run seed, layer, step). Its own
+ * mixer and seeding, not {@link mixSeed} and {@link createRng}'s: the two diverged before
+ * they met here, and checkpoints of runs with dropout depend on this stream (a resumed run
+ * must draw the masks its first part would have), as synthetic data sets depend on the other.
+ */
+export function createKeyedRng(keys: readonly number[]): Rng {
+  let h = 0x811c9dc5;
+  for (const k of keys) h = splitmix32(h ^ (k >>> 0)) ^ splitmix32(Math.floor(k / 2 ** 32));
+  const a = splitmix32(h), b = splitmix32(a ^ 1);
+  return sfc32(a, b, splitmix32(b ^ 2));
+}
+
+/** sfc32 from its first three state words (the counter starts at 1), warmed up. */
+function sfc32(a: number, b: number, c: number): Rng {
+  let d = 1;
   const uint32 = (): number => {
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;

@@ -99,7 +99,7 @@ export function modelSummary(
   return { rows, parameters, table };
 }
 
-/** A Table of `lib/eval/tables.ts` (numbers formatted as the paper's, 3 decimals). */
+/** A Table of `lib/reports/tables.ts` (numbers formatted as the paper's, 3 decimals). */
 export function paperTable(t: Table): TableFigure {
   return htmlTable(
     t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c, fmtCell(t, r, i)]))),
