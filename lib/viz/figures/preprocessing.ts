@@ -18,7 +18,8 @@ import * as Plot from "@observablehq/plot";
 import type { ExperimentConfig, HUWindow } from "../../config/experiment.ts";
 import { caseSliceCounts, type CtCase, valueRange } from "../../data/case_loader.ts";
 import { referenceOffset } from "../../data/liver_reference.ts";
-import { labelSlice, sliceInput, windowStats } from "../../data/preprocess.ts";
+import { modelInput } from "../../data/model_input.ts";
+import { labelSlice } from "../../data/preprocess.ts";
 import { labelCounts } from "../../data/segmentation.ts";
 import { selectSlices } from "../../data/slice_selection.ts";
 import type { Volume } from "../../data/volume.ts";
@@ -88,14 +89,10 @@ export function channelsToRgb(input: Float32Array, width: number, height: number
   return { width, height, rgba };
 }
 
-/** One model's input of slice `z` as training sees it: windows min-max normalised, resized. */
-function modelInput(c: CtCase, z: number, cfg: Cfg, size: number): Float32Array {
+/** One model's input of slice `z` as training sees it (`model_input.ts`), at `size` px. */
+function inputAt(c: CtCase, z: number, cfg: Cfg, size: number): Float32Array {
   const offsetHU = referenceOffset(cfg.data, c.volume, c.segmentation);
-  const stats = cfg.data.windows.map((w) => windowStats(c.volume, w, offsetHU));
-  return sliceInput(c.volume, z, cfg.data.windows, stats, size, {
-    histogramEqualize: cfg.data.histogramEqualize,
-    offsetHU,
-  });
+  return modelInput(c.volume, { ...cfg.data, inputSize: size }, offsetHU)([z]);
 }
 
 /**
@@ -110,8 +107,8 @@ export function modelInputsFigure(
 ): GridFigure {
   const nx = c.volume.shape[0];
   const liverSize = Math.min(liverCfg.data.inputSize, nx);
-  const liver = modelInput(c, z, liverCfg, liverSize);
-  const tumor = modelInput(c, z, tumorCfg, nx);
+  const liver = inputAt(c, z, liverCfg, liverSize);
+  const tumor = inputAt(c, z, tumorCfg, nx);
   const [lo, hi] = valueRange({ data: liver });
   return imageGrid([
     ctSlice({ data: liver, width: liverSize, height: liverSize }, { window: [0, 1] }),
