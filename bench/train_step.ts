@@ -156,7 +156,6 @@ export async function timeTrainStep(
     : batch;
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const adam = createAdam(vars, {
-    learningRate: 1e-4,
     weightDecay: 5e-6,
     decay: vars.map((v) => v.shape.length > 1),
   });
@@ -191,7 +190,7 @@ export async function timeTrainStep(
       });
       tf.dispose([...prev, ...Object.values(grads)]);
     }
-    adam.apply(acc);
+    adam.apply(acc, 1e-4);
     tf.dispose(acc);
     await vars[0].data();
   };

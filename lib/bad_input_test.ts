@@ -445,7 +445,12 @@ Deno.test(`configs: ${CONFIG_CASES.length + 2} bad experiment files name the fil
   for (const [i, [what, patch, re]] of CONFIG_CASES.entries()) {
     const path = join(dir, `bad ${i}.json`);
     await Deno.writeTextFile(path, JSON.stringify({ extends: LIVER, ...(patch as object) }));
-    await rejects(what, () => loadExperiment(path), new RegExp(`bad ${i}\\.json`), re);
+    await rejects(
+      what,
+      () => loadExperiment(path, { profile: "paper" }),
+      new RegExp(`bad ${i}\\.json`),
+      re,
+    );
   }
   // deno task train on one: exit 1 naming the file and the key, no run folder made.
   const out = await new Deno.Command(Deno.execPath(), {
@@ -467,13 +472,13 @@ Deno.test(`configs: ${CONFIG_CASES.length + 2} bad experiment files name the fil
   await Deno.writeTextFile(join(dir, "cut.json"), (await Deno.readTextFile(LIVER)).slice(0, 300));
   await rejects(
     "truncated file",
-    () => loadExperiment(join(dir, "cut.json")),
+    () => loadExperiment(join(dir, "cut.json"), { profile: "paper" }),
     /cut\.json: not valid JSON/,
   );
   await Deno.writeTextFile(join(dir, "orphan.json"), JSON.stringify({ extends: "gone.json" }));
   await rejects(
     "missing parent",
-    () => loadExperiment(join(dir, "orphan.json")),
+    () => loadExperiment(join(dir, "orphan.json"), { profile: "paper" }),
     /gone\.json: cannot read experiment file/,
   );
 });

@@ -494,12 +494,11 @@ Deno.test({
     const steps = () => {
       const vars = shapes.map((s, i) => tf.variable(tf.tensor(values(size(s), i + 1), s)));
       const adam = createAdam(vars, {
-        learningRate: 1e-2,
         weightDecay: 0.05,
         decay: [true, false, true],
       });
       for (let step = 0; step < 3; step++) {
-        adam.apply(shapes.map((s, i) => tf.tensor(values(size(s), 10 * step + i + 7), s)));
+        adam.apply(shapes.map((s, i) => tf.tensor(values(size(s), 10 * step + i + 7), s)), 1e-2);
       }
       const out = [...vars, ...adam.state().m, ...adam.state().v].map((t) => t.clone());
       adam.dispose();

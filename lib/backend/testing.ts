@@ -99,7 +99,6 @@ export async function lossCurve(opts: LossCurveOptions): Promise<number[]> {
   const model = buildFCDenseNet(cfg, input, { seed: 3 });
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const adam = createAdam(vars, {
-    learningRate: 1e-3,
     weightDecay: 5e-6,
     decay: vars.map((v) => v.shape.length > 1),
   });
@@ -119,7 +118,7 @@ export async function lossCurve(opts: LossCurveOptions): Promise<number[]> {
       return combinedLoss(loss, labels, probs, weights);
     }, vars);
     curve.push((await value.data())[0]);
-    adam.apply(vars.map((v) => grads[v.name]));
+    adam.apply(vars.map((v) => grads[v.name]), 1e-3);
     tf.dispose([value, ...Object.values(grads)]);
     assert.equal(tf.memory().numTensors, before, `${tf.getBackend()}: tensors after step ${step}`);
     opts.onStep?.(step);

@@ -31,13 +31,13 @@ async function threeSteps(backend: string): Promise<Float32Array[]> {
   const vars = SHAPES.map((s, i) =>
     tf.variable(tf.tensor(values(s.reduce((a, b) => a * b, 1), i + 1), s))
   );
-  const adam = createAdam(vars, { learningRate: 1e-2, weightDecay: 0.05, decay: DECAY });
+  const adam = createAdam(vars, { weightDecay: 0.05, decay: DECAY });
   const before = tf.memory().numTensors;
   for (let step = 0; step < 3; step++) {
     const grads = SHAPES.map((s, i) =>
       tf.tensor(values(s.reduce((a, b) => a * b, 1), 10 * step + i + 7), s)
     );
-    adam.apply(grads);
+    adam.apply(grads, 1e-2);
     tf.dispose(grads);
     assert.equal(tf.memory().numTensors, before, `${backend}: tensors after step ${step}`);
   }

@@ -35,8 +35,11 @@ import {
 export type Patch = { [key: string]: unknown };
 
 export interface LoadOptions {
-  /** Which profile patch to apply; default `paper` (the file's own settings). */
-  profile?: ProfileName;
+  /**
+   * Which profile patch to apply (`paper`: the file's own settings). Required: the one default
+   * scale is the command line's (`PROFILE_FLAG` in `lib/util/cli_args.ts`).
+   */
+  profile: ProfileName;
   /** A last patch, e.g. `{ data: { root: "data/lits" } }` from the command line. */
   overrides?: Patch;
 }
@@ -382,9 +385,9 @@ export async function loadSlurmResources(
 /** Read `path` (following `extends`), apply the profile and overrides, and validate. */
 export async function loadExperiment(
   path: string,
-  opts: LoadOptions = {},
+  opts: LoadOptions,
 ): Promise<ExperimentConfig> {
-  const profile = opts.profile ?? "paper";
+  const profile = opts.profile;
   const label = `${path} (profile ${profile})`;
   const { slurm: _slurm, ...merged } = await readProfileLayers(path, profile);
   let cfg = merged;

@@ -18,7 +18,7 @@ async function withFiles(files: Record<string, unknown>, fn: (dir: string) => Pr
 }
 
 Deno.test("liver.json resolves to the paper's settings by default", async () => {
-  const cfg = await loadExperiment(exp("liver.json"));
+  const cfg = await loadExperiment(exp("liver.json"), { profile: "paper" });
   assert.equal(cfg.profile, "paper");
   assert.equal(cfg.task, "liver");
   assert.equal(cfg.data.inputSize, 256);
@@ -36,7 +36,7 @@ Deno.test("liver.json resolves to the paper's settings by default", async () => 
 });
 
 Deno.test("tumor.json: 3 windows at full resolution, CE + Dice", async () => {
-  const cfg = await loadExperiment(exp("tumor.json"));
+  const cfg = await loadExperiment(exp("tumor.json"), { profile: "paper" });
   assert.equal(cfg.model.inputChannels, 3);
   assert.equal(cfg.model.sbu, false);
   assert.equal(cfg.data.inputSize, 512);
@@ -99,42 +99,45 @@ Deno.test("unknown keys and wrong types name the file and the key path", async (
   }, async (dir) => {
     const f = (name: string) => join(dir, name);
     await assert.rejects(
-      loadExperiment(f("typo.json")),
+      loadExperiment(f("typo.json"), { profile: "paper" }),
       { message: `${f("typo.json")}: model.growthRat is not a known key` },
     );
     await assert.rejects(
-      loadExperiment(f("type.json")),
+      loadExperiment(f("type.json"), { profile: "paper" }),
       { message: `${f("type.json")}: train.loss.dice must be a number, got a string` },
     );
     await assert.rejects(
-      loadExperiment(f("profile.json")),
+      loadExperiment(f("profile.json"), { profile: "paper" }),
       { message: `${f("profile.json")}: profiles.cpu.train.epoch is not a known key` },
     );
     await assert.rejects(
-      loadExperiment(f("window.json")),
+      loadExperiment(f("window.json"), { profile: "paper" }),
       /window\.json: data\.windows\[0\] must be an array of 2 items/,
     );
     await assert.rejects(
-      loadExperiment(f("enum.json")),
+      loadExperiment(f("enum.json"), { profile: "paper" }),
       /model\.activation must be one of elu, relu, got "gelu"/,
     );
     await assert.rejects(
-      loadExperiment(f("missing.json")),
+      loadExperiment(f("missing.json"), { profile: "paper" }),
       /missing\.json \(profile paper\): data is missing/,
     );
     await assert.rejects(
-      loadExperiment(f("size.json")),
+      loadExperiment(f("size.json"), { profile: "paper" }),
       /data\.sliceSize \(256\) must equal the model output size \(512/,
     );
     await assert.rejects(
-      loadExperiment(f("patch.json")),
+      loadExperiment(f("patch.json"), { profile: "paper" }),
       /data\.patchSize \(100\) must be at most data\.inputSize \(256\) and a multiple of 2\^model\.poolingLevels/,
     );
     await assert.rejects(
-      loadExperiment(f("base.json"), { overrides: { train: { lr: 1 } } }),
+      loadExperiment(f("base.json"), { profile: "paper", overrides: { train: { lr: 1 } } }),
       { message: "overrides: train.lr is not a known key" },
     );
-    await assert.rejects(loadExperiment(f("nope.json")), /nope\.json: cannot read experiment file/);
+    await assert.rejects(
+      loadExperiment(f("nope.json"), { profile: "paper" }),
+      /nope\.json: cannot read experiment file/,
+    );
   });
 });
 
@@ -156,15 +159,18 @@ Deno.test("numbers outside their range are errors naming the file and the key pa
   ];
   for (const [patch, re] of cases) {
     await withFiles({ "bad.json": { extends: exp("liver.json"), ...patch } }, async (dir) => {
-      await assert.rejects(loadExperiment(join(dir, "bad.json")), (err: Error) => {
-        assert.match(err.message, /bad\.json/);
-        assert.match(err.message, re);
-        return true;
-      });
+      await assert.rejects(
+        loadExperiment(join(dir, "bad.json"), { profile: "paper" }),
+        (err: Error) => {
+          assert.match(err.message, /bad\.json/);
+          assert.match(err.message, re);
+          return true;
+        },
+      );
     });
   }
   await assert.rejects(
-    loadExperiment(exp("liver.json"), { overrides: { train: { epochs: -2 } } }),
+    loadExperiment(exp("liver.json"), { profile: "paper", overrides: { train: { epochs: -2 } } }),
     /overrides: train\.epochs must be >= 1, got -2/,
   );
 });

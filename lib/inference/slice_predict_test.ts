@@ -93,6 +93,7 @@ Deno.test("postprocessEffect counts voxels, components and Dice before and after
 Deno.test("postprocessExample: nothing predicted, nothing changed: the slice with the most liver", async () => {
   const cfg = await loadExperiment(
     new URL("../../experiments/liver.json", import.meta.url).pathname,
+    { profile: "paper" },
   );
   const config = { ...cfg, data: { ...cfg.data, inputSize: 4, windows: [[-100, 300]] } };
   const hu = new Int16Array(48).fill(-100);

@@ -12,8 +12,8 @@
  *
  * @example
  * ```ts
- * const adam = createAdam(vars, { learningRate: 1e-4, weightDecay: 5e-6, decay });
- * adam.apply(grads);
+ * const adam = createAdam(vars, { weightDecay: 5e-6, decay });
+ * adam.apply(grads, 1e-4); // this step's learning rate (the loop's schedule)
  * ```
  * @module
  */
@@ -21,7 +21,6 @@ import * as tf from "@tensorflow/tfjs";
 import { adamUpdateFused } from "../backend/adam_update.ts";
 
 export interface AdamOptions {
-  learningRate: number;
   weightDecay: number;
   /** Per variable: whether L2 weight decay applies to it. */
   decay: boolean[];
@@ -38,8 +37,8 @@ export interface AdamState {
 }
 
 export interface Adam {
-  /** Apply one update with gradients in the order of the variables (and this step's rate). */
-  apply(grads: tf.Tensor[], learningRate?: number): void;
+  /** Apply one update with gradients in the order of the variables and this step's rate. */
+  apply(grads: tf.Tensor[], learningRate: number): void;
   /** The current state; the tensors stay owned by the optimiser. */
   state(): AdamState;
   /** Replace the state by copies of `state`'s tensors. */
@@ -60,7 +59,7 @@ export function createAdam(vars: tf.Variable[], opts: AdamOptions): Adam {
   let v: tf.Tensor[] = vars.map((w) => tf.zerosLike(w));
 
   return {
-    apply(grads, learningRate = opts.learningRate) {
+    apply(grads, learningRate) {
       if (grads.length !== vars.length) {
         throw new Error(`adam: ${grads.length} gradients for ${vars.length} variables`);
       }

@@ -48,7 +48,6 @@ export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
 /** Adam over the trainable weights; L2 decay on convolution kernels only (not biases, not BN). */
 export function adamOptions(cfg: ExperimentConfig, model: tf.LayersModel) {
   return {
-    learningRate: cfg.train.learningRate,
     weightDecay: cfg.train.weightDecay,
     decay: model.trainableWeights.map((w) => /kernel/.test(w.originalName)),
   };

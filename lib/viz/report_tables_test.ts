@@ -20,7 +20,7 @@ const SMALL: ModelConfig = {
 };
 
 Deno.test("configRows flattens the resolved config by section", async () => {
-  const cfg = await loadExperiment(LIVER);
+  const cfg = await loadExperiment(LIVER, { profile: "paper" });
   const rows = configRows(cfg);
   const find = (section: string, setting: string) =>
     rows.find((r) => r.section === section && r.setting === setting)?.value;
