@@ -49,7 +49,6 @@ import {
   asLabels,
   checkLabels,
   checkSameGrid,
-  isLiver,
   isTargetLabel,
   LITS_LABELS,
 } from "./segmentation.ts";
@@ -57,6 +56,13 @@ import { referenceOffset } from "./liver_reference.ts";
 import { selectSlices } from "./slice_selection.ts";
 import type { Volume } from "./volume.ts";
 import { weightMap } from "./weight_map.ts";
+import {
+  checkLiverShare,
+  checkShift,
+  patchCorner,
+  patchGeometry,
+  shiftIntensity,
+} from "./augment.ts";
 
 /** One batch; the caller disposes the tensors. Sides shrink to the patch when cropping. */
 export interface Batch {
@@ -226,55 +232,13 @@ export function createSampler(opts: SamplerOptions): Sampler {
     }
   };
 
-  const S = data.sliceSize, I = data.inputSize, C = data.windows.length;
+  const g = patchGeometry(data.sliceSize, data.inputSize, opts.patchSize);
+  const S = g.slice, I = g.input, P = g.patch, PL = g.labelPatch, C = data.windows.length;
   const scale = S / I;
-  const P = opts.patchSize ?? I;
-  if (!Number.isInteger(P) || P < 1 || P > I || !Number.isInteger(P * scale)) {
-    throw new RangeError(`sampler: patch size ${P} must be an integer in 1..${I}`);
-  }
-  const PL = P * scale;
-
   const shift = opts.intensityShift ?? 0;
-  if (!(shift >= 0)) throw new RangeError(`sampler: intensity shift must be >= 0 HU, got ${shift}`);
-  // An offset of h HU moves a window's min-max normalised values by h / its width: in CT the
-  // volume spans every window, so its min and max are the window's edges.
-  const widths = data.windows.map(([lo, hi]) => hi - lo);
-  const shiftIntensity = (x: Float32Array): void => {
-    const hu = rng.uniform(-shift, shift);
-    for (let k = 0; k < x.length; k++) {
-      const v = x[k];
-      // Values clipped by the window stay clipped: they lie beyond its edge in HU.
-      if (v > 0 && v < 1) x[k] = Math.min(1, Math.max(0, v + hu / widths[k % C]));
-    }
-  };
-
+  checkShift(shift);
   const liverShare = opts.liverPatches ?? 0;
-  if (!(liverShare >= 0 && liverShare <= 0.5)) {
-    throw new RangeError(`sampler: liverPatches must be in 0..0.5, got ${liverShare}`);
-  }
-  /** Top-left corner (input px) of the crop of one sample with labels `lab`. */
-  const corner = (lab: Uint8Array): [number, number] => {
-    if (P === I) return [0, 0];
-    let cy = rng.int(0, S - 1), cx = rng.int(0, S - 1);
-    const u = rng.next();
-    const centre = u < 0.5
-      ? (v: number) => isTargetLabel(v, task)
-      : u < 0.5 + liverShare
-      ? isLiver
-      : null;
-    if (centre) {
-      const hits: number[] = [];
-      for (let k = 0; k < lab.length; k++) if (centre(lab[k])) hits.push(k);
-      if (hits.length > 0) {
-        const k = hits[rng.int(0, hits.length - 1)];
-        cy = Math.floor(k / S);
-        cx = k % S;
-      }
-    }
-    const clamp = (c: number) =>
-      Math.min(I - P, Math.max(0, Math.floor(c / scale) - Math.floor(P / 2)));
-    return [clamp(cy), clamp(cx)];
-  };
+  checkLiverShare(liverShare);
 
   const next = (batchSize: number): Batch => {
     if (!Number.isInteger(batchSize) || batchSize < 1) {
@@ -291,12 +255,19 @@ export function createSampler(opts: SamplerOptions): Sampler {
       const img = p.inputs.subarray(s * inLen, (s + 1) * inLen);
       const lab = p.labels.subarray(s * labLen, (s + 1) * labLen);
       const w = weightMap(lab, S, S, data.weights, task);
-      const [y0, x0] = corner(lab);
+      const [y0, x0] = patchCorner(rng, lab, g, task, liverShare);
       for (let y = 0; y < P; y++) {
         const from = ((y0 + y) * I + x0) * C;
         images.set(img.subarray(from, from + P * C), ((b * P + y) * P) * C);
       }
-      if (shift > 0) shiftIntensity(images.subarray(b * P * P * C, (b + 1) * P * P * C));
+      if (shift > 0) {
+        shiftIntensity(
+          rng,
+          images.subarray(b * P * P * C, (b + 1) * P * P * C),
+          shift,
+          data.windows,
+        );
+      }
       const ly0 = y0 * scale, lx0 = x0 * scale;
       for (let y = 0; y < PL; y++) {
         for (let x = 0; x < PL; x++) {
