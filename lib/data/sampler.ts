@@ -38,23 +38,15 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { readFileSync } from "node:fs";
 import type { DataConfig, Task } from "../config/experiment.ts";
 import type { CaseEntry } from "./dataset.ts";
-import { gunzipMembers, isGzip, parseNifti } from "./nifti_read.ts";
+import { loadCaseSync, type LoadedCase } from "./case_loader.ts";
 import { modelInput } from "./model_input.ts";
 import { labelSlice } from "./preprocess.ts";
 import { createRng, type RngState } from "../util/prng.ts";
-import {
-  asLabels,
-  checkLabels,
-  checkSameGrid,
-  isTargetLabel,
-  LITS_LABELS,
-} from "./segmentation.ts";
+import { isTargetLabel } from "./segmentation.ts";
 import { referenceOffset } from "./liver_reference.ts";
 import { selectSlices } from "./slice_selection.ts";
-import type { Volume } from "./volume.ts";
 import { weightMap } from "./weight_map.ts";
 import {
   checkLiverShare,
@@ -83,12 +75,6 @@ export interface SamplerState {
   sinceSwap: number;
   /** Cases found to have no selected slice. */
   empty: number[];
-}
-
-/** A case's volume and labels, in canonical order. */
-export interface LoadedCase {
-  volume: Volume;
-  segmentation: Volume<Uint8Array>;
 }
 
 export interface SamplerOptions {
@@ -137,23 +123,6 @@ interface Prepared {
   count: number;
   inputs: Float32Array;
   labels: Uint8Array;
-}
-
-function readVolumeSync(path: string): Volume {
-  let bytes: Uint8Array = readFileSync(path);
-  if (isGzip(bytes)) bytes = gunzipMembers(bytes, path);
-  return parseNifti(bytes, path, { inPlace: true });
-}
-
-/** Read a case's volume and segmentation from its files, checking grid and labels. */
-export function loadCaseSync(c: CaseEntry): LoadedCase {
-  if (!c.segmentationPath) throw new Error(`case ${c.id} (${c.volumePath}) has no segmentation`);
-  const volume = readVolumeSync(c.volumePath);
-  const raw = readVolumeSync(c.segmentationPath);
-  const segmentation: Volume<Uint8Array> = { ...raw, data: asLabels(raw.data, c.segmentationPath) };
-  checkSameGrid(segmentation, volume, c.segmentationPath);
-  checkLabels(segmentation, LITS_LABELS, c.segmentationPath);
-  return { volume, segmentation };
 }
 
 /** Preprocess the selected slices of one case. */

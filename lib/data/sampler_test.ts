@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import type { DataConfig } from "../config/experiment.ts";
 import { type CaseEntry, indexDataset } from "./dataset.ts";
-import { type Batch, createSampler, loadCaseSync, type LoadedCase } from "./sampler.ts";
+import { type Batch, createSampler } from "./sampler.ts";
+import { loadCaseSync, type LoadedCase } from "./case_loader.ts";
 import { writeSyntheticSet } from "./synthetic.ts";
 
 const data: DataConfig = {

@@ -14,7 +14,7 @@
  */
 import type { CaseEntry } from "../data/dataset.ts";
 import { referenceLiver } from "../data/liver_reference.ts";
-import { loadCaseSync } from "../data/sampler.ts";
+import { loadCaseSync } from "../data/case_loader.ts";
 import { isTargetLabel } from "../data/segmentation.ts";
 import { selectSlices } from "../data/slice_selection.ts";
 import { diceFromCounts } from "../metrics/overlap.ts";
