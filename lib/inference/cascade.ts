@@ -17,11 +17,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  type ExperimentConfig,
-  type PostprocessConfig,
-  trainingInputSize,
-} from "../config/experiment.ts";
+import { type ExperimentConfig, trainingInputSize } from "../config/experiment.ts";
 import { inputOffset } from "../data/liver_reference.ts";
 import { modelInput } from "../data/model_input.ts";
 import { resizeBilinear } from "../data/preprocess.ts";
@@ -40,8 +36,6 @@ export interface PredictOptions {
   batchSize?: number;
   /** Foreground probability above which a voxel is liver / tumor (default 0.5). */
   threshold?: number;
-  /** Liver post-processing (default: the liver run's `postprocess`). */
-  postprocess?: PostprocessConfig;
   /** Called after each batch of slices. */
   onProgress?: (stage: "liver" | "tumor", done: number, total: number) => void;
 }
@@ -117,7 +111,7 @@ export async function predictVolume(
   const liverMask: BinaryMask = postprocessLiver(
     { data: labels, shape: vol.shape },
     vol.spacing,
-    o.postprocess ?? liver.config.postprocess,
+    liver.config.postprocess, // a loaded run's: see withPostprocessOf (lib/runs/folder.ts)
   );
   const box = boundingBox(liverMask);
   labels.fill(0);

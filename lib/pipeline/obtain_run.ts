@@ -13,7 +13,7 @@
 import { join } from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import type { ExperimentConfig } from "../config/experiment.ts";
-import { type EpochMetrics, loadRun } from "../runs/folder.ts";
+import { type EpochMetrics, loadRun, withPostprocessOf } from "../runs/folder.ts";
 import { latestRun } from "../runs/latest.ts";
 import { trainExperiment, type TrainOptions } from "../train/loop.ts";
 
@@ -71,15 +71,12 @@ export async function obtainRun(
     }
     if (dir) {
       const run = await loadRun(dir, which);
-      // Post-processing acts after training (reproduce reruns only the cascade when it
-      // changes), so the experiment's current setting applies to a loaded run.
       const post = JSON.stringify(run.config.postprocess) === JSON.stringify(cfg.postprocess)
         ? ""
         : `; post-processing ${JSON.stringify(cfg.postprocess)} from the experiment, not the run's`;
       return {
         runDir: dir,
-        ...run,
-        config: { ...run.config, postprocess: cfg.postprocess },
+        ...withPostprocessOf(run, cfg),
         trained: false,
         note: `loaded ${dir} (profile ${run.config.profile}, ${describe(run.metrics)}${post})`,
       };

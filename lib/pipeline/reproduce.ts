@@ -27,7 +27,7 @@ import {
 } from "../data/synthetic.ts";
 import { indexDataset } from "../data/dataset.ts";
 import { checkpointDir } from "../runs/checkpoint.ts";
-import { loadRunModel, runPaths } from "../runs/folder.ts";
+import { loadRunModel, runPaths, withPostprocessOf } from "../runs/folder.ts";
 import { describeBackend, initBackend } from "../backend/select.ts";
 import { predictCases } from "../inference/predict_cases.ts";
 import { parseEvaluationJson } from "../metrics/evaluate.ts";
@@ -178,14 +178,13 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
       await Deno.remove(predDir, { recursive: true }).catch(() => {});
       const backend = await initBackend(opts.backend ?? configs.liver.train.backend);
       log(`   backend ${describeBackend(backend)}`);
-      const liver = await loadRunModel(runs.liver);
+      const liver = withPostprocessOf(await loadRunModel(runs.liver), configs.liver);
       const tumor = await loadRunModel(runs.tumor);
       const bar = createProgress({ total: testIds.length, label: "cascade" });
       try {
         await predictCases({
           data: dataRoot,
           cases: testIds,
-          postprocess: configs.liver.postprocess,
           out: predDir,
           liver,
           tumor,

@@ -137,6 +137,23 @@ export async function loadRunModel(
 }
 
 /**
+ * `run` with `experiment`'s post-processing, the one rule for which radii the cascade uses:
+ * post-processing acts after training (reproduce reruns only the cascade when it changes), so
+ * the experiment file's current setting applies to a loaded run, not the copy it was saved with.
+ *
+ * @example
+ * ```ts
+ * const liver = withPostprocessOf(await loadRunModel(dir), liverExperiment);
+ * ```
+ */
+export function withPostprocessOf<R extends { config: ExperimentConfig }>(
+  run: R,
+  experiment: Pick<ExperimentConfig, "postprocess">,
+): R {
+  return { ...run, config: { ...run.config, postprocess: experiment.postprocess } };
+}
+
+/**
  * Load a finished (or running) run: its config, a model from the `best` or
  * `last` checkpoint, and its metrics.
  *
