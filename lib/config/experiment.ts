@@ -141,7 +141,8 @@ export interface ExperimentConfig {
   data: DataConfig;
   model: ModelConfig;
   train: TrainConfig;
-  postprocess: PostprocessConfig;
+  /** The liver experiment's only: the cascade post-processes the liver mask, not the tumor's. */
+  postprocess?: PostprocessConfig;
 }
 
 /**

@@ -162,7 +162,7 @@ const slurmSpec = obj({
 });
 
 /** The resolved config (everything required; `profile` is set by the loader). */
-const resolvedSpec = obj(experimentKeys);
+const resolvedSpec = obj(experimentKeys, { optional: ["postprocess"] });
 
 /** A profile patch: a description of the profile plus patches of the data/model/... sections. */
 const profileSpec = obj({
@@ -305,6 +305,9 @@ async function readFileLayers(path: string, seen: string[]): Promise<Patch> {
 /** Consistency rules between sections that the schema cannot express. */
 function crossCheck(cfg: ExperimentConfig): string | null {
   const { data, model, train } = cfg;
+  if (cfg.task === "liver" && cfg.postprocess === undefined) {
+    return "postprocess is required for a liver experiment (the cascade's liver post-processing)";
+  }
   const out = model.sbu ? data.inputSize * 2 : data.inputSize;
   if (out !== data.sliceSize) {
     return `data.sliceSize (${data.sliceSize}) must equal the model output size (${out} = inputSize${
@@ -395,6 +398,9 @@ export async function loadExperiment(
     const err = check(opts.overrides, fileSpec, "", true);
     if (err) throw new Error(`overrides: ${err}`);
     cfg = merge(cfg, opts.overrides, fileSpec);
+  }
+  if (cfg.task === "tumor" && cfg.postprocess !== undefined) {
+    throw new Error(`${label}: postprocess applies to the liver experiment only (never read here)`);
   }
   return checkResolvedConfig({ ...cfg, profile }, label);
 }

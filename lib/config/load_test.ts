@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadExperiment, loadSlurmResources } from "./load.ts";
+import { checkResolvedConfig, loadExperiment, loadSlurmResources } from "./load.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const exp = (name: string) => join(repo, "experiments", name);
@@ -41,6 +41,24 @@ Deno.test("tumor.json: 3 windows at full resolution, CE + Dice", async () => {
   assert.equal(cfg.model.sbu, false);
   assert.equal(cfg.data.inputSize, 512);
   assert.deepEqual(cfg.train.loss, { crossEntropy: 1, dice: 1, diceEpsilon: 1 });
+});
+
+Deno.test("postprocess belongs to the liver experiment: required there, an error on a tumor one", async () => {
+  const tumor = await loadExperiment(exp("tumor.json"), { profile: "cpu" });
+  assert.equal(tumor.postprocess, undefined);
+  await assert.rejects(
+    loadExperiment(exp("tumor.json"), {
+      profile: "cpu",
+      overrides: { postprocess: { erosionRadius: 2, dilationRadius: 5, anisotropic: false } },
+    }),
+    /tumor\.json \(profile cpu\): postprocess applies to the liver experiment only/,
+  );
+  const liver = await loadExperiment(exp("liver.json"), { profile: "cpu" });
+  const { postprocess: _, ...noPost } = liver;
+  assert.throws(
+    () => checkResolvedConfig(noPost, "config.json"),
+    /config\.json: postprocess is required for a liver experiment/,
+  );
 });
 
 Deno.test("profiles deep-merge: cpu changes sizes and width, keeps the rest", async () => {

@@ -23,7 +23,7 @@ import { modelInput } from "../data/model_input.ts";
 import { resizeBilinear } from "../data/preprocess.ts";
 import type { Volume } from "../data/volume.ts";
 import { type BinaryMask, boundingBox } from "../masks/mask.ts";
-import { maskByLiver, postprocessLiver } from "./postprocess.ts";
+import { liverPostprocess, maskByLiver, postprocessLiver } from "./postprocess.ts";
 
 /** A trained model of the cascade with the config it was trained under. */
 export interface CascadeModel {
@@ -111,7 +111,7 @@ export async function predictVolume(
   const liverMask: BinaryMask = postprocessLiver(
     { data: labels, shape: vol.shape },
     vol.spacing,
-    liver.config.postprocess, // a loaded run's: see withPostprocessOf (lib/runs/folder.ts)
+    liverPostprocess(liver.config), // a loaded run's: see withPostprocessOf (lib/runs/folder.ts)
   );
   const box = boundingBox(liverMask);
   labels.fill(0);

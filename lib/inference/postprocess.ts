@@ -11,7 +11,7 @@
  * @module
  */
 import type { Vec3 } from "../data/volume.ts";
-import type { PostprocessConfig } from "../config/experiment.ts";
+import type { ExperimentConfig, PostprocessConfig } from "../config/experiment.ts";
 import { largestComponent } from "../masks/components.ts";
 import {
   type BinaryMask,
@@ -22,6 +22,16 @@ import {
   pasteMask,
 } from "../masks/mask.ts";
 import { ballReach, dilateBall, erodeBall } from "../masks/morphology.ts";
+
+/** The post-processing of a liver model's config (a tumor experiment has none). */
+export function liverPostprocess(
+  cfg: Pick<ExperimentConfig, "name" | "postprocess">,
+): PostprocessConfig {
+  if (cfg.postprocess === undefined) {
+    throw new Error(`${cfg.name}: no postprocess settings (the liver experiment's are needed)`);
+  }
+  return cfg.postprocess;
+}
 
 /**
  * Erosion -> largest 26-connected component -> dilation. Radii are voxels, or

@@ -20,7 +20,7 @@ import type { Volume } from "../data/volume.ts";
 import { type CascadeModel, segmentSlices } from "./cascade.ts";
 import { labelComponents } from "../masks/components.ts";
 import { diceFromCounts, maskCounts } from "../metrics/overlap.ts";
-import { postprocessLiver } from "./postprocess.ts";
+import { liverPostprocess, postprocessLiver } from "./postprocess.ts";
 
 // Slice choice lives with the data helpers; re-exported for the figures that predict on it.
 export { showcaseSlice, sliceCounts, topSlices } from "../data/slice_counts.ts";
@@ -147,7 +147,7 @@ export async function postprocessExample(
 ): Promise<PostprocessExample> {
   const raw = await predictMask(vol, liver, Array.from({ length: vol.shape[2] }, (_, z) => z));
   const post =
-    postprocessLiver({ data: raw, shape: vol.shape }, vol.spacing, liver.config.postprocess)
+    postprocessLiver({ data: raw, shape: vol.shape }, vol.spacing, liverPostprocess(liver.config))
       .data;
   const effect = postprocessEffect(raw, post, ref);
   const changed = effect.removed + effect.added > 0;

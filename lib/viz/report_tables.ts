@@ -30,6 +30,7 @@ export function configRows(
   cfg: ExperimentConfig,
 ): { section: string; setting: string; value: string }[] {
   return (["data", "model", "train", "postprocess"] as const).flatMap((section) => {
+    if (cfg[section] === undefined) return []; // a tumor experiment has no postprocess
     const pairs: [string, string][] = [];
     flatten(cfg[section], "", pairs);
     return pairs.map(([setting, value]) => ({ section, setting, value }));
