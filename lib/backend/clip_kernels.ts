@@ -31,19 +31,21 @@ export function compare(
   a: ArrayLike<number>,
   b: ArrayLike<number>,
 ): Uint8Array | null {
+  // a <= b is b >= a, NaN included (false either way).
+  return op === "GreaterEqual" ? greaterEqual(a, b) : greaterEqual(b, a);
+}
+
+function greaterEqual(a: ArrayLike<number>, b: ArrayLike<number>): Uint8Array | null {
   const n = Math.max(a.length, b.length);
   if (a.length !== n && a.length !== 1) return null;
   if (b.length !== n && b.length !== 1) return null;
   const out = new Uint8Array(n);
-  const sa = a.length === 1 && n > 1, sb = b.length === 1 && n > 1;
-  if (op === "GreaterEqual") {
-    if (sb) { for (let i = 0, s = b[0]; i < n; i++) out[i] = a[i] >= s ? 1 : 0; }
-    else if (sa) { for (let i = 0, s = a[0]; i < n; i++) out[i] = s >= b[i] ? 1 : 0; }
-    else for (let i = 0; i < n; i++) out[i] = a[i] >= b[i] ? 1 : 0;
+  if (b.length === 1 && n > 1) {
+    for (let i = 0, s = b[0]; i < n; i++) out[i] = a[i] >= s ? 1 : 0;
+  } else if (a.length === 1 && n > 1) {
+    for (let i = 0, s = a[0]; i < n; i++) out[i] = s >= b[i] ? 1 : 0;
   } else {
-    if (sb) { for (let i = 0, s = b[0]; i < n; i++) out[i] = a[i] <= s ? 1 : 0; }
-    else if (sa) { for (let i = 0, s = a[0]; i < n; i++) out[i] = s <= b[i] ? 1 : 0; }
-    else for (let i = 0; i < n; i++) out[i] = a[i] <= b[i] ? 1 : 0;
+    for (let i = 0; i < n; i++) out[i] = a[i] >= b[i] ? 1 : 0;
   }
   return out;
 }

@@ -31,23 +31,29 @@ export function isMaxPool2x2(
     p.top === 0 && p.left === 0 && p.bottom === 0 && p.right === 0;
 }
 
+/**
+ * The index of the first maximum of x[a], x[p], x[q], x[r] (tfjs's `pixel > max` from
+ * -Infinity), or -1 when none is above -Infinity (all NaN or -Infinity).
+ */
+function firstMax(x: Float32Array, a: number, p: number, q: number, r: number): number {
+  let k = x[a] > -Infinity ? a : -1;
+  if (x[p] > (k < 0 ? -Infinity : x[k])) k = p;
+  if (x[q] > (k < 0 ? -Infinity : x[k])) k = q;
+  if (x[r] > (k < 0 ? -Infinity : x[k])) k = r;
+  return k;
+}
+
 /** y [b, h/2, w/2, c] = the maximum of each 2x2 window of x [b, h, w, c]. */
 export function maxPool2x2(x: Float32Array, [b, h, w, c]: readonly number[], y: Float32Array) {
-  const oh = h >> 1, ow = w >> 1, row = w * c;
+  const row = w * c;
   let o = 0;
   for (let n = 0; n < b; n++) {
-    for (let oy = 0; oy < oh; oy++) {
+    for (let oy = 0; oy < h >> 1; oy++) {
       const top = (n * h + 2 * oy) * row;
-      for (let ox = 0; ox < ow; ox++) {
-        const i = top + 2 * ox * c;
-        for (let d = 0; d < c; d++) {
-          let m = -Infinity;
-          const a = x[i + d], p = x[i + c + d], q = x[i + row + d], r = x[i + row + c + d];
-          if (a > m) m = a;
-          if (p > m) m = p;
-          if (q > m) m = q;
-          if (r > m) m = r;
-          y[o++] = m;
+      for (let ox = 0; ox < w >> 1; ox++) {
+        for (let a = top + 2 * ox * c, end = a + c; a < end; a++) {
+          const k = firstMax(x, a, a + c, a + row, a + row + c);
+          y[o++] = k < 0 ? -Infinity : x[k];
         }
       }
     }
@@ -61,27 +67,18 @@ export function maxPool2x2Grad(
   [b, h, w, c]: readonly number[],
   dx: Float32Array,
 ) {
-  const oh = h >> 1, ow = w >> 1, row = w * c;
+  const row = w * c;
   let o = 0;
   for (let n = 0; n < b; n++) {
-    for (let oy = 0; oy < oh; oy++) {
+    for (let oy = 0; oy < h >> 1; oy++) {
       const top = (n * h + 2 * oy) * row;
-      for (let ox = 0; ox < ow; ox++) {
-        const i = top + 2 * ox * c;
-        for (let d = 0; d < c; d++) {
-          const a = i + d, p = a + c, q = a + row, r = q + c;
-          let m = -Infinity, k = -1;
-          for (const j of [a, p, q, r]) {
-            if (x[j] > m) {
-              m = x[j];
-              k = j;
-            }
-          }
-          dx[a] =
-            dx[p] =
-            dx[q] =
-            dx[r] =
-              0;
+      for (let ox = 0; ox < w >> 1; ox++) {
+        for (let a = top + 2 * ox * c, end = a + c; a < end; a++) {
+          const k = firstMax(x, a, a + c, a + row, a + row + c);
+          dx[a] = 0;
+          dx[a + c] = 0;
+          dx[a + row] = 0;
+          dx[a + row + c] = 0;
           if (k >= 0) dx[k] = 0 + dy[o];
           o++;
         }

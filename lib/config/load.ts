@@ -399,6 +399,7 @@ export async function loadExperiment(
     if (err) throw new Error(`overrides: ${err}`);
     cfg = merge(cfg, opts.overrides, fileSpec);
   }
+  // Here, not in crossCheck: runs saved before the rule keep a tumor postprocess and still load.
   if (cfg.task === "tumor" && cfg.postprocess !== undefined) {
     throw new Error(`${label}: postprocess applies to the liver experiment only (never read here)`);
   }

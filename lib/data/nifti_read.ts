@@ -297,21 +297,24 @@ export function parseNiftiHeader(bytes: Uint8Array, path: string): NiftiHeader {
   };
 }
 
-/**
- * Read a stream into one buffer, pre-sized to `sizeHint` (grown if needed).
- * At most `limit` bytes are read; then the stream is cancelled.
- */
+/** The error of a gzip stream that does not inflate, naming `path`. */
+function gzipError(path: string, err: unknown): NiftiError {
+  return new NiftiError(path, `corrupt or truncated gzip data: ${(err as Error).message}`, {
+    cause: err,
+  });
+}
+
+/** Read a stream into one buffer, pre-sized to `sizeHint` (grown if needed). */
 async function collect(
   stream: ReadableStream<Uint8Array>,
   sizeHint: number,
   path: string,
-  limit = Infinity,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  let out = new Uint8Array(Math.min(sizeHint, limit));
+  let out = new Uint8Array(sizeHint);
   let n = 0;
   const reader = stream.getReader();
   try {
-    while (n < limit) {
+    for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       if (n + value.length > out.length) {
@@ -323,9 +326,7 @@ async function collect(
       n += value.length;
     }
   } catch (err) {
-    throw new NiftiError(path, `corrupt or truncated gzip data: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw gzipError(path, err);
   } finally {
     await reader.cancel().catch(() => {});
   }
@@ -344,9 +345,7 @@ export function gunzipMembers(bytes: Uint8Array, path: string): Uint8Array<Array
     const out = gunzipSync(bytes);
     return new Uint8Array(out.buffer as ArrayBuffer, out.byteOffset, out.byteLength);
   } catch (err) {
-    throw new NiftiError(path, `corrupt or truncated gzip data: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw gzipError(path, err);
   }
 }
 
@@ -552,8 +551,6 @@ function inflatePrefix(prefix: Uint8Array, path: string): Uint8Array {
   try {
     return gunzipSync(prefix, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
   } catch (err) {
-    throw new NiftiError(path, `corrupt or truncated gzip data: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw gzipError(path, err);
   }
 }

@@ -115,7 +115,10 @@ export interface Sampler {
   dispose(): void;
 }
 
-/** Default bytes of preprocessed cases a sampler keeps (its pool is kept whatever the size). */
+/**
+ * Default bytes of preprocessed cases a sampler keeps (its pool is kept whatever the size); a
+ * training run under this bound puts every case in the pool (`lib/train/batches.ts`).
+ */
 export const CACHE_BYTES = 1.5e9;
 
 /** A case reduced to its selected slices, preprocessed. */
@@ -151,24 +154,18 @@ export function createSampler(opts: SamplerOptions): Sampler {
   let sinceSwap = 0;
   const cacheBytes = opts.cacheBytes ?? CACHE_BYTES;
   const cache = new Map<number, Prepared>();
-  let cachedBytes = 0;
-  const bytesOf = (p: Prepared) => p.inputs.byteLength + p.labels.byteLength;
-  const uncache = (i: number): void => {
-    const p = cache.get(i);
-    if (p) cachedBytes -= bytesOf(p);
-    cache.delete(i);
-  };
+  const cachedBytes = () =>
+    [...cache.values()].reduce((n, p) => n + p.inputs.byteLength + p.labels.byteLength, 0);
 
   const prepared = (i: number): Prepared => {
     let p = cache.get(i);
     if (!p) {
       p = prepare(load(cases[i]), data);
       cache.set(i, p);
-      cachedBytes += bytesOf(p);
       // Oldest first, cases outside the pool leave the cache once it is full.
       for (const k of cache.keys()) {
-        if (cachedBytes <= cacheBytes) break;
-        if (k !== i && !resident.includes(k)) uncache(k);
+        if (cachedBytes() <= cacheBytes) break;
+        if (k !== i && !resident.includes(k)) cache.delete(k);
       }
     }
     return p;
@@ -186,7 +183,7 @@ export function createSampler(opts: SamplerOptions): Sampler {
         resident.push(i);
         return true;
       }
-      uncache(i);
+      cache.delete(i);
       empty.add(i);
     }
   };
@@ -275,9 +272,6 @@ export function createSampler(opts: SamplerOptions): Sampler {
       empty = new Set(s.empty);
       sinceSwap = s.sinceSwap;
     },
-    dispose: () => {
-      cache.clear();
-      cachedBytes = 0;
-    },
+    dispose: () => cache.clear(),
   };
 }

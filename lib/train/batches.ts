@@ -14,7 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ExperimentConfig } from "../config/experiment.ts";
 import { type CaseEntry, datasetSplit } from "../data/dataset.ts";
-import { type Batch, createSampler, type SamplerOptions } from "../data/sampler.ts";
+import { type Batch, CACHE_BYTES, createSampler, type SamplerOptions } from "../data/sampler.ts";
 
 /** A seeded stream of random batches whose PRNG state can be saved. */
 export interface BatchSource {
@@ -29,9 +29,6 @@ export interface BatchSources {
   train: BatchSource;
   validation: BatchSource;
 }
-
-/** Preprocessed data that may stay resident: all cases below it, else the sampler's pool. */
-const RESIDENT_BYTES = 1.5e9;
 
 /** Open the dataset samplers of `cfg` (training and validation cases of its split). */
 export async function openSources(cfg: ExperimentConfig): Promise<BatchSources> {
@@ -48,7 +45,8 @@ export async function openSources(cfg: ExperimentConfig): Promise<BatchSources> 
       (sum, c) => sum + c.shape[2] * (i * i * windows.length * 4 + s * s * 5),
       0,
     );
-    const cacheCases = bytes <= RESIDENT_BYTES ? list.length : undefined;
+    // Within the sampler's cache budget every case is in the pool, so none is ever swapped.
+    const cacheCases = bytes <= CACHE_BYTES ? list.length : undefined;
     return createSampler({
       cases: list,
       data: cfg.data,
