@@ -20,6 +20,7 @@ import { drawAnatomy } from "./synthetic/anatomy.ts";
 import { renderAnatomy } from "./synthetic/render.ts";
 import { writeNifti } from "./nifti_write.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
+import { inPool } from "../util/pool.ts";
 
 /** Options of one synthetic case. */
 /**
@@ -107,8 +108,22 @@ export interface SyntheticSetOptions {
   size?: number;
   seed?: number;
   slices?: number;
-  /** Called after each case is written. */
+  /**
+   * Cases generated at once, each in its own worker (default: the logical CPUs). Every case
+   * depends on (seed, id) only, so the files do not depend on this.
+   */
+  workers?: number;
+  /** Called after each case is written, in the order they finish. */
   onProgress?: (done: number, total: number, c: SyntheticCaseSummary) => void;
+}
+
+/** What one case of a set needs: everything but the other cases. */
+export interface SyntheticCaseJob {
+  id: number;
+  out: string;
+  seed: number;
+  size: number;
+  slices?: number;
 }
 
 /** Every 5th case (ids 2, 7, 12, ...) has no tumor, so a set always holds tumor-free volumes. */
@@ -139,6 +154,33 @@ function countLabels(
   return { liver, tumor, first, last };
 }
 
+/** Generate case `job.id` of a set and write its two files (`synthetic_worker.ts` runs this). */
+export async function writeSyntheticCase(job: SyntheticCaseJob): Promise<SyntheticCaseSummary> {
+  const { id } = job;
+  const c = generateCase(id, {
+    seed: job.seed,
+    size: job.size,
+    slices: job.slices,
+    tumorCount: tumorFree(id) ? 0 : undefined,
+  });
+  const volumePath = join(job.out, `volume-${id}.nii.gz`);
+  const segmentationPath = join(job.out, `segmentation-${id}.nii.gz`);
+  await writeNifti(volumePath, c.volume);
+  await writeNifti(segmentationPath, c.segmentation);
+  const counts = countLabels(c.segmentation);
+  return {
+    id,
+    volumePath,
+    segmentationPath,
+    shape: c.volume.shape,
+    spacing: c.volume.spacing.map((v) => Math.round(v * 1e4) / 1e4) as Vec3,
+    liverVoxels: counts.liver,
+    tumorVoxels: counts.tumor,
+    tumors: c.tumors,
+    liverSlices: counts.first < 0 ? null : [counts.first, counts.last],
+  };
+}
+
 /**
  * Write `cases` synthetic cases (ids 0..cases-1) as `volume-N.nii.gz` (int16 HU)
  * and `segmentation-N.nii.gz` (uint8 labels) into `out`, plus `synthetic.json`
@@ -150,33 +192,22 @@ export async function writeSyntheticSet(opts: SyntheticSetOptions): Promise<Synt
   if (!Number.isInteger(opts.cases) || opts.cases < 1) {
     throw new RangeError(`cases must be a positive integer, got ${opts.cases}`);
   }
+  const jobs = Array.from(
+    { length: opts.cases },
+    (_, id): SyntheticCaseJob => ({ id, out: opts.out, seed, size, slices: opts.slices }),
+  );
+  const workers = Math.min(opts.cases, opts.workers ?? navigator.hardwareConcurrency);
   const summaries: SyntheticCaseSummary[] = [];
-  for (let id = 0; id < opts.cases; id++) {
-    const c = generateCase(id, {
-      seed,
-      size,
-      slices: opts.slices,
-      tumorCount: tumorFree(id) ? 0 : undefined,
-    });
-    const volumePath = join(opts.out, `volume-${id}.nii.gz`);
-    const segmentationPath = join(opts.out, `segmentation-${id}.nii.gz`);
-    await writeNifti(volumePath, c.volume);
-    await writeNifti(segmentationPath, c.segmentation);
-    const counts = countLabels(c.segmentation);
-    const s: SyntheticCaseSummary = {
-      id,
-      volumePath,
-      segmentationPath,
-      shape: c.volume.shape,
-      spacing: c.volume.spacing.map((v) => Math.round(v * 1e4) / 1e4) as Vec3,
-      liverVoxels: counts.liver,
-      tumorVoxels: counts.tumor,
-      tumors: c.tumors,
-      liverSlices: counts.first < 0 ? null : [counts.first, counts.last],
-    };
+  const record = (s: SyntheticCaseSummary) => {
     summaries.push(s);
-    opts.onProgress?.(id + 1, opts.cases, s);
+    opts.onProgress?.(summaries.length, opts.cases, s);
+  };
+  if (workers <= 1) {
+    for (const job of jobs) record(await writeSyntheticCase(job));
+  } else {
+    await inWorkers(jobs, workers, record);
   }
+  summaries.sort((a, b) => a.id - b.id);
   const summary: SyntheticSetSummary = {
     out: opts.out,
     seed,
@@ -186,6 +217,36 @@ export async function writeSyntheticSet(opts: SyntheticSetOptions): Promise<Synt
   };
   await writeJsonAtomic(join(opts.out, SYNTHETIC_SUMMARY), summary);
   return summary;
+}
+
+const WORKER = new URL("./synthetic_worker.ts", import.meta.url);
+
+/** Run `jobs` on `count` workers, one job at a time each (see {@linkcode inPool}). */
+async function inWorkers(
+  jobs: SyntheticCaseJob[],
+  count: number,
+  done: (s: SyntheticCaseSummary) => void,
+): Promise<void> {
+  const workers = Array.from({ length: count }, () => new Worker(WORKER, { type: "module" }));
+  try {
+    await inPool(jobs, count, async (job, _i, lane) => done(await postJob(workers[lane], job)));
+  } finally {
+    for (const w of workers) w.terminate();
+  }
+}
+
+function postJob(worker: Worker, job: SyntheticCaseJob): Promise<SyntheticCaseSummary> {
+  return new Promise((resolve, reject) => {
+    worker.onmessage = (e: MessageEvent<{ summary?: SyntheticCaseSummary; error?: string }>) => {
+      if (e.data.summary) resolve(e.data.summary);
+      else reject(new Error(`synthetic case ${job.id} (${job.out}): ${e.data.error}`));
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      reject(new Error(`synthetic case ${job.id} (${job.out}): ${e.message}`));
+    };
+    worker.postMessage(job);
+  });
 }
 
 /** The summary file a synthetic set ends with: its presence marks a finished synthetic set. */

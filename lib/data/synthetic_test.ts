@@ -88,3 +88,43 @@ Deno.test("writeSyntheticSet writes a LiTS-layout folder that reads back", async
     await Deno.remove(out, { recursive: true });
   }
 });
+
+Deno.test("writeSyntheticSet writes the same files in workers as in one thread", async () => {
+  const one = await Deno.makeTempDir(), two = await Deno.makeTempDir();
+  try {
+    const opts = { cases: 4, size: 32, slices: 8, seed: 5 };
+    const a = await writeSyntheticSet({ ...opts, out: one, workers: 1 });
+    const b = await writeSyntheticSet({ ...opts, out: two, workers: 2 });
+    assert.deepEqual(b.cases.map((c) => c.id), [0, 1, 2, 3]);
+    const strip = (s: typeof a) =>
+      s.cases.map((c) => ({ ...c, volumePath: "", segmentationPath: "" }));
+    assert.deepEqual(strip(b), strip(a));
+    for (let id = 0; id < 4; id++) {
+      for (const name of [`volume-${id}.nii.gz`, `segmentation-${id}.nii.gz`]) {
+        assert.deepEqual(
+          await Deno.readFile(join(two, name)),
+          await Deno.readFile(join(one, name)),
+          name,
+        );
+      }
+    }
+  } finally {
+    await Deno.remove(one, { recursive: true });
+    await Deno.remove(two, { recursive: true });
+  }
+});
+
+Deno.test("writeSyntheticSet names the case and the folder when a worker fails", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // A folder below a file cannot be made.
+    await Deno.writeTextFile(join(dir, "file"), "");
+    const out = join(dir, "file", "set");
+    await assert.rejects(
+      () => writeSyntheticSet({ out, cases: 2, size: 16, slices: 4, workers: 2 }),
+      (err: Error) => /^synthetic case \d \(.*file\/set\)/.test(err.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

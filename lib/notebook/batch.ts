@@ -15,6 +15,7 @@ import { exportHtml, reportPath, trustNotebook } from "./html.ts";
 import { type CodeCell, readNotebook } from "./nbformat.ts";
 import { declaredParameters, type NotebookParameters } from "./params.ts";
 import { type CellError, runNotebook } from "./runner.ts";
+import { inPool } from "../util/pool.ts";
 
 /** Options of {@link runNotebooks}. */
 export interface RunNotebooksOptions {
@@ -34,6 +35,11 @@ export interface RunNotebooksOptions {
   parameters?: NotebookParameters;
   allowErrors?: boolean;
   cellTimeoutMs?: number;
+  /**
+   * Notebooks executed at once, each in its own kernel (default 1). Only for notebooks that do
+   * not depend on each other's work, e.g. with `train: false` against finished runs.
+   */
+  concurrency?: number;
   /** Progress: called before each code cell. */
   onProgress?: (
     e: { notebook: string; index: number; total: number; cell: number; cells: number },
@@ -116,9 +122,9 @@ async function splitParameters(
 }
 
 /**
- * Run notebooks in order and export their HTML. Stops at the first failing notebook
- * (after writing it and its report) by throwing {@link NotebookFailure}, unless
- * `allowErrors`.
+ * Run notebooks in order (`concurrency` at a time) and export their HTML. Stops at the first
+ * failing notebook (after writing it and its report, and once those running beside it have
+ * ended) by throwing {@link NotebookFailure}, unless `allowErrors`.
  */
 export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<NotebookRun[]> {
   const dir = options.notebooksDir ?? "notebooks";
@@ -126,8 +132,10 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
     ? await Promise.all(options.names.map((n) => resolveNotebook(n, dir)))
     : await defaultNotebooks(dir);
   const params = await splitParameters(paths, options.parameters ?? {});
-  const runs: NotebookRun[] = [];
-  for (const [i, path] of paths.entries()) {
+  const done: NotebookRun[] = [];
+  // In source order, whatever the order they finish in.
+  const runs = () => done.filter(Boolean);
+  const work = inPool(paths, options.concurrency ?? 1, async (path, i) => {
     const result = await runNotebook(path, {
       outDir: options.outDir,
       parameters: params[i],
@@ -154,8 +162,12 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
       run.html = reportPath(result.outputPath, options.reportsDir);
       await exportHtml(result.outputPath, run.html);
     }
-    runs.push(run);
-    if (!result.ok && !options.allowErrors) throw new NotebookFailure(runs, result.error!);
-  }
-  return runs;
+    done[i] = run;
+    if (!result.ok && !options.allowErrors) throw new NotebookFailure(runs(), result.error!);
+  });
+  // Thrown again once the notebooks beside the failed one have ended, with their runs too.
+  await work.catch((err) => {
+    throw err instanceof NotebookFailure ? new NotebookFailure(runs(), err.error) : err;
+  });
+  return runs();
 }

@@ -135,6 +135,36 @@ Deno.test("runNotebooks stops at the first error, names the cell, and writes the
   }
 });
 
+Deno.test("runNotebooks two at a time: the failure waits for the other and lists both runs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, "nb"));
+    await Deno.writeTextFile(join(dir, "nb", "a_fail.ipynb"), serializeNotebook(failingNotebook()));
+    const slow = {
+      ...failingNotebook(),
+      cells: [newCodeCell('await new Promise((r) => setTimeout(r, 1500)); console.log("slow");')],
+    };
+    await Deno.writeTextFile(join(dir, "nb", "b_slow.ipynb"), serializeNotebook(slow));
+    const err = await runNotebooks({
+      notebooksDir: join(dir, "nb"),
+      outDir: join(dir, "out"),
+      html: false,
+      concurrency: 2,
+    }).then(() => undefined, (e) => e);
+    assert.ok(err instanceof NotebookFailure, String(err));
+    assert.match(err.message, /a_fail\.ipynb: cell 2/);
+    // In source order, the one still running when the other failed included.
+    assert.deepEqual(err.runs.map((r) => [r.source.split("/").pop(), r.ok]), [
+      ["a_fail.ipynb", false],
+      ["b_slow.ipynb", true],
+    ]);
+    const b = await readNotebook(join(dir, "out", "b_slow.ipynb"));
+    assert.equal(streamText(codeCells(b)[0].outputs), "slow\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("executeNotebook with allowErrors runs on and still reports the first error", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -50,7 +50,7 @@ export interface ReproduceOptions {
   backend?: BackendName;
   /** Redo every stage even when up to date. */
   force?: boolean;
-  /** Training processes at once (default 2). */
+  /** Training processes, and notebook kernels, at once (default 2). */
   concurrency?: number;
   /** Skip the ablation runs (and their table). */
   skipAblations?: boolean;
@@ -241,6 +241,8 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
           outDir: at("results", "notebooks"),
           reportsDir: at("results", "reports"),
           parameters: notebookParameters(opts.profile, dataRoot, runs, root),
+          // With `train: false` each notebook reads finished runs only: two kernels at once.
+          concurrency: opts.concurrency ?? 2,
           onProgress: (e) => log(`   ${e.notebook}: cell ${e.cell}/${e.cells}`),
         });
       },

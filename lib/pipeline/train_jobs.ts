@@ -16,6 +16,7 @@
  */
 import { resolve } from "node:path";
 import type { BackendName, ProfileName } from "../config/experiment.ts";
+import { inPool } from "../util/pool.ts";
 
 /** One `deno task train` invocation. */
 export interface TrainJob {
@@ -91,19 +92,16 @@ export async function runDenoJobs<J extends { name: string }>(
     ? "1"
     : undefined;
   const failures: { job: J; error: string }[] = [];
-  const queue = [...jobs];
-  const worker = async () => {
-    for (let job = queue.shift(); job; job = queue.shift()) {
-      opts.onStart?.(job);
-      const error = await runOne(argsOf(job), threads, (line) => {
-        opts.onLine?.(job, line);
-        log(`[${job.name}] ${line}`);
-      });
-      if (error) failures.push({ job, error });
-      else await opts.onDone?.(job);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
+  // A failed job is recorded and the others go on: every job gets its chance.
+  await inPool(jobs, concurrency, async (job) => {
+    opts.onStart?.(job);
+    const error = await runOne(argsOf(job), threads, (line) => {
+      opts.onLine?.(job, line);
+      log(`[${job.name}] ${line}`);
+    });
+    if (error) failures.push({ job, error });
+    else await opts.onDone?.(job);
+  });
   return failures;
 }
 
