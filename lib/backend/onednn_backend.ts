@@ -23,6 +23,7 @@ import { PooledCPUBackend } from "./pooled_cpu_backend.ts";
 import { loadOneDNN, ompThreads, type OneDNN, setOmpThreads } from "./onednn_ffi.ts";
 import { oneDNNKernels } from "./onednn_kernels.ts";
 import { routeTrainingBatchNorm } from "./batchnorm_train.ts";
+import { registerReluGrad } from "./relu_grad.ts";
 
 let registered: OneDNN | undefined;
 
@@ -45,6 +46,7 @@ export function registerOneDNNBackend(opts: { threads?: number } = {}): string |
   }
   for (const k of ours) tf.registerKernel(k);
   routeTrainingBatchNorm();
+  registerReluGrad();
   registered = dnnl;
   return null;
 }

@@ -15,6 +15,7 @@ import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from "./batchnorm_train.ts";
 import { isResizeX2, resizeX2, resizeX2Grad } from "./resize_x2_kernels.ts";
 import { isMaxPool2x2, maxPool2x2, maxPool2x2Grad } from "./maxpool_2x2_kernels.ts";
 import { clip, compare, type Comparison, logicalAnd, select } from "./clip_kernels.ts";
+import { RELU_GRAD } from "./relu_grad.ts";
 import { ADAM_UPDATE, type AdamConstants, adamUpdateCpu } from "./adam_update.ts";
 import {
   batchNormInference,
@@ -243,7 +244,16 @@ function unaryKernels(dnnl: OneDNN): tf.KernelConfig[] {
     eltwiseBackward(dnnl, D.eltEluDst, 1, dyv, yv, dx);
     return output(backend, [...dy.shape], dx);
   });
-  return [...unary, eluGrad];
+  // Whatever the size: the cpu backend has no kernel of this name to hand over to.
+  const reluGrad = kernel(RELU_GRAD, (args) => {
+    const backend = args.backend as PooledCPUBackend;
+    const { dy, x } = args.inputs as Record<string, Info>;
+    const dyv = values(backend, dy)!, xv = values(backend, x)!;
+    const dx = backend.alloc(dyv.length);
+    eltwiseBackward(dnnl, D.eltRelu, 0, dyv, xv, dx);
+    return output(backend, [...dy.shape], dx);
+  });
+  return [...unary, eluGrad, reluGrad];
 }
 
 /**

@@ -362,6 +362,26 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "the ReLU gradient on onednn is one native kernel and matches cpu's dy * step(x) bit for bit",
+  ignore,
+  fn: async () => {
+    await compare(
+      "relu grad",
+      () => {
+        // Zeros of either sign and values on both sides, small and over the native minimum.
+        const x = tf.concat([t4([2, 5, 3, 4], 19).sub(0.5).reshape([-1]), tf.tensor1d([0, -0])]);
+        const big = t4([4, 32, 32, 8], 20).sub(0.5);
+        const f = (p: tf.Tensor) => p.relu().mul(p.sub(0.25)).sum();
+        return [...tf.grads(f)([x]), ...tf.grads(f)([big])];
+      },
+      0,
+      ["ReluGrad"],
+    );
+  },
+});
+
+Deno.test({
   name: "convolutions run on oneDNN's own implementations, not a reference loop",
   ignore,
   fn: async () => {

@@ -1,0 +1,41 @@
+/**
+ * The ReLU gradient as one kernel, `ReluGrad` {dy, x} (float32), where the active backend
+ * registers it (`onednn`: oneDNN's ReLU backward), else tfjs's own `dy * step(x)`. That chain costs three
+ * kernels, and the `cpu` backend's `Step` calls a closure per value: 157 of 571 ms of a ReLU
+ * liver step on one thread. dy where x > 0, else dy * 0: equal to tfjs's chain bit for bit,
+ * except that a NaN input gives 0 there, not NaN (the NaN reaches the loss through the forward
+ * pass either way).
+ *
+ * @example
+ * ```ts
+ * registerReluGrad();
+ * const g = tf.grad((x) => tf.relu(x).sum())(tf.tensor1d([-1, 2])); // [0, 1]
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Kernel name: {dy, x} -> dx. */
+export const RELU_GRAD = "ReluGrad";
+
+let registered = false;
+
+/** Route the ReLU gradient through {@link RELU_GRAD} where registered (once; later calls do nothing). */
+export function registerReluGrad(): void {
+  if (registered) return;
+  tf.registerGradient({
+    kernelName: tf.Relu,
+    inputsToSave: ["x"],
+    gradFunc: (dyOrList, saved) => {
+      const dy = dyOrList as tf.Tensor, [x] = saved;
+      return {
+        x: () =>
+          x.dtype === "float32" && dy.dtype === "float32" &&
+            tf.getKernel(RELU_GRAD, tf.getBackend())
+            ? tf.engine().runKernel(RELU_GRAD, { dy, x }) as tf.Tensor
+            : tf.mul(dy, tf.cast(tf.step(x), "float32")),
+      };
+    },
+  });
+  registered = true;
+}
