@@ -155,57 +155,77 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
       backend: opts.backend,
     });
   }
-  await runTrainJobs(jobs, {
+  // The cascade needs the liver and tumor runs only: it starts once both are trained, beside
+  // the ablations still training.
+  const cascade = async () => {
+    const predDir = at("results", "predictions", opts.profile);
+    const tests = await testCases(dataRoot, configs.liver);
+    const testIds = tests.map((c) => c.id);
+    const predict = await stage({
+      name: "predict",
+      key: {
+        liver: trained.liver.digest,
+        tumor: trained.tumor.digest,
+        postprocess: configs.liver.postprocess,
+      },
+      outputs: [predDir],
+      run: async () => {
+        await Deno.remove(predDir, { recursive: true }).catch(() => {});
+        // One thread whether or not a run trains beside it: the same masks every time.
+        const backend = await initBackend(opts.backend ?? configs.liver.train.backend, {
+          threads: 1,
+        });
+        log(`   backend ${describeBackend(backend)}`);
+        const liver = withPostprocessOf(await loadRunModel(runs.liver), configs.liver);
+        const tumor = await loadRunModel(runs.tumor);
+        const bar = createProgress({ total: testIds.length, label: "cascade" });
+        try {
+          await predictCases({
+            data: dataRoot,
+            cases: testIds,
+            out: predDir,
+            liver,
+            tumor,
+            onCase: (i, _n, c) => bar.update(i, { case: c.id }),
+          });
+        } finally {
+          liver.model.dispose();
+          tumor.model.dispose();
+        }
+        bar.done();
+      },
+    });
+    const evalPath = at("results", "evaluation", `${opts.profile}.json`);
+    const evaluation = await stage({
+      name: "evaluate",
+      key: { predict: predict.digest },
+      outputs: [evalPath],
+      run: async () => {
+        await evaluateTestCases(tests, { dataRoot, predictionsDir: predDir, evalPath });
+      },
+    });
+    return { evalPath, evaluation };
+  };
+  const mainLeft = new Set<string>(MAIN_EXPERIMENTS.filter((n) => jobs.some((j) => j.name === n)));
+  let cascading: ReturnType<typeof cascade> | undefined;
+  const startCascade = () => {
+    cascading = cascade();
+    cascading.catch(() => {}); // handled below, once training has ended
+  };
+  if (mainLeft.size === 0) startCascade();
+  // A failed training run is thrown once the cascade (when it started) has ended.
+  const trainingError = await runTrainJobs(jobs, {
     concurrency: opts.concurrency ?? 2,
     log: (line) => log(`   ${line}`),
-    onDone: (job) => stampStage(`train-${job.name}`, trained[job.name].digest, stageOpts),
-  });
+    onDone: async (job) => {
+      await stampStage(`train-${job.name}`, trained[job.name].digest, stageOpts);
+      if (mainLeft.delete(job.name) && mainLeft.size === 0) startCascade();
+    },
+  }).then(() => undefined, (err: unknown) => err);
+  const cascaded = await cascading;
+  if (trainingError !== undefined) throw trainingError;
   stages.push(...Object.values(trained));
-
-  // Cascade on the test split, then the official metrics.
-  const predDir = at("results", "predictions", opts.profile);
-  const tests = await testCases(dataRoot, configs.liver);
-  const testIds = tests.map((c) => c.id);
-  const predict = await stage({
-    name: "predict",
-    key: {
-      liver: trained.liver.digest,
-      tumor: trained.tumor.digest,
-      postprocess: configs.liver.postprocess,
-    },
-    outputs: [predDir],
-    run: async () => {
-      await Deno.remove(predDir, { recursive: true }).catch(() => {});
-      const backend = await initBackend(opts.backend ?? configs.liver.train.backend);
-      log(`   backend ${describeBackend(backend)}`);
-      const liver = withPostprocessOf(await loadRunModel(runs.liver), configs.liver);
-      const tumor = await loadRunModel(runs.tumor);
-      const bar = createProgress({ total: testIds.length, label: "cascade" });
-      try {
-        await predictCases({
-          data: dataRoot,
-          cases: testIds,
-          out: predDir,
-          liver,
-          tumor,
-          onCase: (i, _n, c) => bar.update(i, { case: c.id }),
-        });
-      } finally {
-        liver.model.dispose();
-        tumor.model.dispose();
-      }
-      bar.done();
-    },
-  });
-  const evalPath = at("results", "evaluation", `${opts.profile}.json`);
-  const evaluation = await stage({
-    name: "evaluate",
-    key: { predict: predict.digest },
-    outputs: [evalPath],
-    run: async () => {
-      await evaluateTestCases(tests, { dataRoot, predictionsDir: predDir, evalPath });
-    },
-  });
+  const { evalPath, evaluation } = cascaded!;
 
   // Tables V, VI and the ablation table.
   const tablesDir = at("results", "tables", opts.profile);
