@@ -1,10 +1,10 @@
 /**
  * The ReLU gradient as one kernel, `ReluGrad` {dy, x} (float32), where the active backend
- * registers it (`onednn`: oneDNN's ReLU backward), else tfjs's own `dy * step(x)`. That chain costs three
- * kernels, and the `cpu` backend's `Step` calls a closure per value: 157 of 571 ms of a ReLU
- * liver step on one thread. dy where x > 0, else dy * 0: equal to tfjs's chain bit for bit,
- * except that a NaN input gives 0 there, not NaN (the NaN reaches the loss through the forward
- * pass either way).
+ * registers it (`onednn`: oneDNN's ReLU backward), else tfjs's own `dy * step(x)`. That chain
+ * costs three kernels, and the `cpu` backend's `Step` calls a closure per value: 157 of 571 ms
+ * of a ReLU liver step on one thread. dy where x > 0, else dy * 0: equal to tfjs's chain bit
+ * for bit, except that a NaN input gives 0 there, not NaN (the NaN reaches the loss through the
+ * forward pass either way).
  *
  * @example
  * ```ts
@@ -20,7 +20,10 @@ export const RELU_GRAD = "ReluGrad";
 
 let registered = false;
 
-/** Route the ReLU gradient through {@link RELU_GRAD} where registered (once; later calls do nothing). */
+/**
+ * Route the ReLU gradient through {@link RELU_GRAD} where the backend registers it (once; later
+ * calls do nothing).
+ */
 export function registerReluGrad(): void {
   if (registered) return;
   tf.registerGradient({

@@ -1,6 +1,6 @@
 /**
- * The worker of `writeSyntheticSet` (`synthetic.ts`): writes each case posted to it and posts back its
- * summary, or the error's message (the parent names the case and the folder).
+ * The worker of `writeSyntheticSet` (`synthetic.ts`): writes each case posted to it and posts
+ * back its summary, or the error's message (the parent names the case and the folder).
  * @module
  */
 import { type SyntheticCaseJob, writeSyntheticCase } from "./synthetic.ts";
