@@ -1,11 +1,12 @@
 /**
  * `deno task train experiments/liver.json [--profile cpu] [--backend NAME]
- *   [--resume] [--run-id ID | --run-dir DIR] [--data DIR] [--epochs N] [--quiet]`
+ *   [--resume] [--run-id ID | --run-dir DIR] [--data DIR] [--cache DIR] [--epochs N] [--quiet]`
  *
  * Trains one experiment into `results/runs/<name>/<run-id>/`. The profile
  * defaults to `cpu` (this machine); `paper` is the paper's exact settings.
  * `--resume` continues the run `--run-id` (default: the latest run of the
  * experiment that has a checkpoint) from its last checkpoint; `--epochs` may extend it.
+ * Preprocessed cases are kept in `--cache` (default `results/cache`) for the next run.
  * @module
  */
 import { join } from "node:path";
@@ -31,6 +32,12 @@ const CLI = defineCli({
     "run-id": { type: "string", value: "ID", help: "run folder name under results/runs/<name>/" },
     "run-dir": { type: "string", value: "DIR", help: "run folder (instead of --run-id)" },
     data: { type: "string", value: "DIR", help: "LiTS-layout data folder (overrides data.root)" },
+    cache: {
+      type: "string",
+      value: "DIR",
+      default: join("results", "cache"),
+      help: "folder of preprocessed cases that later runs reuse",
+    },
     epochs: {
       type: "int",
       min: 1,
@@ -70,6 +77,7 @@ if (import.meta.main) {
         resume: flags.resume,
         backend: flags.backend as BackendName | undefined,
         quiet: flags.quiet,
+        cacheDir: flags.cache,
       });
       console.error(
         `done: ${result.runDir}  best validation Dice ${

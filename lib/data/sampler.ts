@@ -13,7 +13,8 @@
  * after preprocessing. A case that leaves the pool stays cached while the cache
  * holds under `cacheBytes`, so it is read and preprocessed once per run, not at
  * every return to the pool (a tumor run of the cpu profile read 14 volumes an
- * epoch, half its time). Caching does not change the batches.
+ * epoch, half its time). With `cacheDir` they are also kept on disk for the next run
+ * (`prepared_case.ts`). Caching does not change the batches.
  *
  * With `patchSize`, each sample is a square crop of the slice (`patchSize` px of
  * the input, the matching region of labels and weights), centred half of the time
@@ -41,12 +42,9 @@ import * as tf from "@tensorflow/tfjs";
 import type { DataConfig, Task } from "../config/experiment.ts";
 import type { CaseEntry } from "./dataset.ts";
 import { loadCaseSync, type LoadedCase } from "./case_loader.ts";
-import { modelInput } from "./model_input.ts";
-import { labelSlice } from "./preprocess.ts";
+import { cachedPreparedCase, prepareCase, type PreparedCase } from "./prepared_case.ts";
 import { createRng, type RngState } from "../util/prng.ts";
 import { isTargetLabel } from "./segmentation.ts";
-import { referenceOffset } from "./liver_reference.ts";
-import { selectSlices } from "./slice_selection.ts";
 import { weightMap } from "./weight_map.ts";
 import {
   checkLiverShare,
@@ -90,6 +88,11 @@ export interface SamplerOptions {
   swapEvery?: number;
   /** How a case is read; default: its NIfTI files, synchronously. */
   load?: (c: CaseEntry) => LoadedCase;
+  /**
+   * Keep preprocessed cases in this folder across runs (`prepared_case.ts`); default: read
+   * and preprocess every case in each run. Only with files behind `load`: the key is theirs.
+   */
+  cacheDir?: string;
   /** Crop each sample to this side in input pixels (see the module doc); default: whole slices. */
   patchSize?: number;
   /**
@@ -121,26 +124,6 @@ export interface Sampler {
  */
 export const CACHE_BYTES = 1.5e9;
 
-/** A case reduced to its selected slices, preprocessed. */
-interface Prepared {
-  count: number;
-  inputs: Float32Array;
-  labels: Uint8Array;
-}
-
-/** Preprocess the selected slices of one case. */
-function prepare(loaded: LoadedCase, data: DataConfig): Prepared {
-  const { volume, segmentation } = loaded;
-  const zs = selectSlices(segmentation, data.selectBy, data.sliceMargin);
-  // A case without selected slices may have no liver to measure.
-  const offsetHU = zs.length === 0 ? 0 : referenceOffset(data, volume, segmentation);
-  const inputs = modelInput(volume, data, offsetHU)(zs);
-  const labLen = data.sliceSize * data.sliceSize;
-  const labels = new Uint8Array(zs.length * labLen);
-  zs.forEach((z, k) => labels.set(labelSlice(segmentation, z, data.sliceSize), k * labLen));
-  return { count: zs.length, inputs, labels };
-}
-
 /** A seeded, resumable batch sampler over `opts.cases` (see the module doc). */
 export function createSampler(opts: SamplerOptions): Sampler {
   const { cases, data, task } = opts;
@@ -153,14 +136,16 @@ export function createSampler(opts: SamplerOptions): Sampler {
   let empty = new Set<number>();
   let sinceSwap = 0;
   const cacheBytes = opts.cacheBytes ?? CACHE_BYTES;
-  const cache = new Map<number, Prepared>();
+  const cache = new Map<number, PreparedCase>();
   const cachedBytes = () =>
     [...cache.values()].reduce((n, p) => n + p.inputs.byteLength + p.labels.byteLength, 0);
 
-  const prepared = (i: number): Prepared => {
+  const prepareOne = (c: CaseEntry): PreparedCase =>
+    opts.cacheDir ? cachedPreparedCase(c, data, opts.cacheDir, load) : prepareCase(load(c), data);
+  const prepared = (i: number): PreparedCase => {
     let p = cache.get(i);
     if (!p) {
-      p = prepare(load(cases[i]), data);
+      p = prepareOne(cases[i]);
       cache.set(i, p);
       // Oldest first, cases outside the pool leave the cache once it is full.
       for (const k of cache.keys()) {

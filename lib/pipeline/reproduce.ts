@@ -153,6 +153,8 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
       runDir,
       resume,
       backend: opts.backend,
+      // The four liver-model runs share one data config: the later ones read its cases here.
+      cache: at("results", "cache"),
     });
   }
   // The cascade needs the liver and tumor runs only: it starts once both are trained, beside

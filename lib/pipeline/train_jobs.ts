@@ -28,6 +28,8 @@ export interface TrainJob {
   /** Continue from the run's last checkpoint. */
   resume: boolean;
   backend?: BackendName;
+  /** Folder of preprocessed cases shared by the runs (`--cache`; default the CLI's). */
+  cache?: string;
 }
 
 export interface TrainJobsOptions<J extends { name: string } = TrainJob> {
@@ -71,6 +73,7 @@ function trainArgs(job: TrainJob): string[] {
     resolve(job.runDir),
     ...(job.resume ? ["--resume"] : []),
     ...(job.backend ? ["--backend", job.backend] : []),
+    ...(job.cache ? ["--cache", resolve(job.cache)] : []),
   ];
 }
 

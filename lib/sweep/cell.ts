@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { join } from "node:path";
 import { trainExperiment } from "../train/loop.ts";
 import { cellConfig, cellState, type SweepPlan } from "./plan.ts";
 
@@ -40,7 +41,13 @@ export async function runCell(
   const cfg = await cellConfig(plan, cell);
   const resume = state.checkpointEpoch > 0;
   log(`${label}: ${resume ? `resuming after epoch ${state.checkpointEpoch}` : "training"}`);
-  const result = await trainExperiment(cfg, { runDir: cell.runDir, resume, backend: plan.backend });
+  // The cells of a sweep share their cases' preprocessing (on Slurm, through the plan's folder).
+  const result = await trainExperiment(cfg, {
+    runDir: cell.runDir,
+    resume,
+    backend: plan.backend,
+    cacheDir: join(plan.dir, "cache"),
+  });
   log(
     `${label}: done, best validation Dice ${
       result.bestValDice.toFixed(4)

@@ -30,8 +30,14 @@ export interface BatchSources {
   validation: BatchSource;
 }
 
-/** Open the dataset samplers of `cfg` (training and validation cases of its split). */
-export async function openSources(cfg: ExperimentConfig): Promise<BatchSources> {
+/**
+ * Open the dataset samplers of `cfg` (training and validation cases of its split); with
+ * `cacheDir`, their preprocessed cases are kept there for later runs (`prepared_case.ts`).
+ */
+export async function openSources(
+  cfg: ExperimentConfig,
+  opts: { cacheDir?: string } = {},
+): Promise<BatchSources> {
   const split = await datasetSplit(cfg.data.root, cfg.data.split, { requireSegmentation: true });
   const { inputSize: i, sliceSize: s, windows } = cfg.data;
   const make = (
@@ -53,6 +59,7 @@ export async function openSources(cfg: ExperimentConfig): Promise<BatchSources> 
       task: cfg.task,
       seed,
       cacheCases,
+      cacheDir: opts.cacheDir,
       ...augment,
     });
   };

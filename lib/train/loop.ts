@@ -94,6 +94,8 @@ export interface TrainOptions {
   quiet?: boolean;
   /** Batch sources instead of the dataset sampler (tests, notebooks). */
   sources?: BatchSources;
+  /** Folder of preprocessed cases shared between runs (`lib/data/prepared_case.ts`); default none. */
+  cacheDir?: string;
 }
 
 export interface RunResult {
@@ -122,7 +124,7 @@ export async function trainExperiment(
   opts: TrainOptions = {},
 ): Promise<RunResult> {
   const info = await initBackend(opts.backend ?? cfg.train.backend);
-  const sources = opts.sources ?? await openSources(cfg);
+  const sources = opts.sources ?? await openSources(cfg, { cacheDir: opts.cacheDir });
   const ownSources = !opts.sources;
   let claim;
   try {

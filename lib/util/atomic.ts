@@ -9,6 +9,7 @@
  * ```
  * @module
  */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
 let counter = 0;
@@ -46,6 +47,22 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
     throw err;
   }
   await syncDir(dirname(path));
+}
+
+/**
+ * Write bytes to `path` atomically (temp file, then rename), synchronously and without
+ * flushing to disk: for caches, whose readers check what they read and rebuild a bad file.
+ */
+export function writeFileAtomicSync(path: string, data: Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${Deno.pid}.${counter++}.tmp`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 /** Write text to `path` atomically. */
