@@ -14,6 +14,7 @@ import { D, type OneDNN } from "./onednn_ffi.ts";
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from "./batchnorm_train.ts";
 import { isResizeX2, resizeX2, resizeX2Grad } from "./resize_x2_kernels.ts";
 import { isMaxPool2x2, maxPool2x2, maxPool2x2Grad } from "./maxpool_2x2_kernels.ts";
+import type { NativeKernels } from "./native_kernels.ts";
 import { clip, compare, type Comparison, logicalAnd, select } from "./clip_kernels.ts";
 import { RELU_GRAD } from "./relu_grad.ts";
 import { ADAM_UPDATE, type AdamConstants, adamUpdateCpu } from "./adam_update.ts";
@@ -179,7 +180,21 @@ function poolInfo(xShape: number[], attrs: tf.NamedAttrMap) {
   );
 }
 
-function poolKernels(dnnl: OneDNN): tf.KernelConfig[] {
+/** The 2x2 pooling and x2 up-sampling loops: C (`native_kernels.ts`) or their JS references. */
+export type X2Kernels = Omit<NativeKernels, "path">;
+
+/** The JS references, as {@link X2Kernels} (`resizeX2Grad` zeroes `dx` as the C one does). */
+export const JS_X2_KERNELS: X2Kernels = {
+  maxPool2x2,
+  maxPool2x2Grad,
+  resizeX2,
+  resizeX2Grad: (dy, shape, dx) => {
+    dx.fill(0);
+    resizeX2Grad(dy, shape, dx);
+  },
+};
+
+function poolKernels(dnnl: OneDNN, x2: X2Kernels): tf.KernelConfig[] {
   return [
     kernel("MaxPool", (args) => {
       const backend = args.backend as PooledCPUBackend;
@@ -189,7 +204,7 @@ function poolKernels(dnnl: OneDNN): tf.KernelConfig[] {
       const c = geometry(poolInfo(x.shape, args.attrs!));
       if (c === null) return null;
       const y = backend.alloc(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
-      if (isMaxPool2x2(c)) maxPool2x2(xv, x.shape, y);
+      if (isMaxPool2x2(c)) x2.maxPool2x2(xv, x.shape, y);
       else maxPool(dnnl, c, xv, y);
       return output(backend, [c.batchSize, c.outHeight, c.outWidth, c.outChannels], y);
     }),
@@ -201,7 +216,7 @@ function poolKernels(dnnl: OneDNN): tf.KernelConfig[] {
       const c = geometry(poolInfo(input.shape, args.attrs!));
       if (c === null) return null;
       const dx = backend.alloc(xv.length);
-      if (isMaxPool2x2(c)) maxPool2x2Grad(xv, dyv, input.shape, dx);
+      if (isMaxPool2x2(c)) x2.maxPool2x2Grad(xv, dyv, input.shape, dx);
       else maxPoolBackward(dnnl, c, xv, dyv, dx);
       return output(backend, [...input.shape], dx);
     }),
@@ -583,7 +598,7 @@ function adamKernel(): tf.KernelConfig {
 }
 
 /** Bilinear x2 up-sampling and its gradient (`resize_x2_kernels.ts`). */
-function resizeKernels(): tf.KernelConfig[] {
+function resizeKernels(x2: X2Kernels): tf.KernelConfig[] {
   return [
     kernel("ResizeBilinear", (args) => {
       const backend = args.backend as PooledCPUBackend;
@@ -592,7 +607,7 @@ function resizeKernels(): tf.KernelConfig[] {
       const size = args.attrs!.size as number[];
       if (xv === null || !isResizeX2(images.shape, size, args.attrs!)) return null;
       const out = backend.alloc(xv.length * 4);
-      resizeX2(xv, images.shape, out);
+      x2.resizeX2(xv, images.shape, out);
       const [b, , , c] = images.shape;
       return output(backend, [b, size[0], size[1], c], out);
     }),
@@ -603,8 +618,8 @@ function resizeKernels(): tf.KernelConfig[] {
       // The gradient is tfjs's corner-aligned one whatever halfPixelCenters says, as on cpu.
       const attrs = { ...args.attrs!, halfPixelCenters: false };
       if (dyv === null || !isResizeX2(images.shape, dy.shape.slice(1, 3), attrs)) return null;
-      const dx = new Float32Array(size(images.shape)); // accumulated into: zeroed
-      resizeX2Grad(dyv, images.shape, dx);
+      const dx = backend.alloc(size(images.shape));
+      x2.resizeX2Grad(dyv, images.shape, dx);
       return output(backend, [...images.shape], dx);
     }),
   ];
@@ -665,10 +680,10 @@ function clipKernels(): tf.KernelConfig[] {
 }
 
 /** Every kernel of the `onednn` backend that is not the stock `cpu` one. */
-export function oneDNNKernels(dnnl: OneDNN): tf.KernelConfig[] {
+export function oneDNNKernels(dnnl: OneDNN, x2: X2Kernels = JS_X2_KERNELS): tf.KernelConfig[] {
   return [
     ...convKernels(dnnl),
-    ...poolKernels(dnnl),
+    ...poolKernels(dnnl, x2),
     ...unaryKernels(dnnl),
     ...binaryKernels(dnnl),
     ...reductionKernels(dnnl),
@@ -677,7 +692,7 @@ export function oneDNNKernels(dnnl: OneDNN): tf.KernelConfig[] {
     ...concatKernels(dnnl),
     sliceKernel(dnnl),
     softmaxKernel(dnnl),
-    ...resizeKernels(),
+    ...resizeKernels(x2),
     ...clipKernels(),
     adamKernel(),
   ];

@@ -1,0 +1,140 @@
+/**
+ * The `onednn` backend's own native kernels (`native/x2_kernels.c`): 2x2 max pooling and
+ * bilinear x2 up-sampling with their gradients, compiled with the system's C compiler on first
+ * use and loaded through Deno's FFI.
+ *
+ * Why not oneDNN: its pooling on NHWC arrays whose channel counts are not a multiple of 8 took
+ * 15-50 ms a call, and its linear resampling samples at pixel centres where tfjs's up-sampling
+ * samples at corners. Why not JS: the JS loops (`maxpool_2x2_kernels.ts`,
+ * `resize_x2_kernels.ts`) run on one thread and were 25% of a 2-thread liver step (145 of
+ * 577 ms of kernels at the cpu width). The C code does the JS loops' arithmetic, so the two
+ * give the same bits (tested), on oneDNN's OpenMP threads.
+ *
+ * The library is built once per source into the user's cache folder (`$XDG_CACHE_HOME` or
+ * `~/.cache`, `lits-workbench/`), written atomically so that runs side by side may build it
+ * at once, without `-march=native` so that a shared home serves every node. Without a compiler
+ * (`cc`) the backend keeps the JS loops and its description says why.
+ *
+ * @example
+ * ```ts
+ * const k = loadNativeKernels();
+ * if (typeof k !== "string") k.maxPool2x2(x, [1, 4, 4, 2], y);
+ * ```
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+
+const SOURCE = new URL("./native/x2_kernels.c", import.meta.url);
+const FLAGS = ["-O3", "-fPIC", "-shared", "-fopenmp", "-ffp-contract=off"];
+/** What to install when no C compiler is found (Debian package names). */
+export const COMPILER_HINT = "apt-get install gcc";
+
+const SYMBOLS = {
+  maxpool2x2: {
+    parameters: ["buffer", "i32", "i32", "i32", "i32", "buffer"],
+    result: "void",
+  },
+  maxpool2x2_grad: {
+    parameters: ["buffer", "buffer", "i32", "i32", "i32", "i32", "buffer"],
+    result: "void",
+  },
+  resize_x2: { parameters: ["buffer", "i32", "i32", "i32", "i32", "buffer"], result: "void" },
+  resize_x2_grad: {
+    parameters: ["buffer", "i32", "i32", "i32", "i32", "buffer"],
+    result: "void",
+  },
+} as const;
+
+type Shape = readonly number[];
+
+/** The kernels, with the signatures of their JS references. */
+export interface NativeKernels {
+  /** y [b, h/2, w/2, c] = the maximum of each 2x2 window of x [b, h, w, c]. */
+  maxPool2x2(x: Float32Array, shape: Shape, y: Float32Array): void;
+  /** dx [b, h, w, c] of {@link maxPool2x2} for dy [b, h/2, w/2, c]. */
+  maxPool2x2Grad(x: Float32Array, dy: Float32Array, shape: Shape, dx: Float32Array): void;
+  /** out [b, 2h, 2w, c] = bilinear x2 of x [b, h, w, c]. */
+  resizeX2(x: Float32Array, shape: Shape, out: Float32Array): void;
+  /** dx [b, h, w, c] of {@link resizeX2} for dy [b, 2h, 2w, c] (dx need not be zeroed). */
+  resizeX2Grad(dy: Float32Array, shape: Shape, dx: Float32Array): void;
+  /** Where the library was loaded from. */
+  path: string;
+}
+
+function cacheRoot(): string {
+  const xdg = Deno.env.get("XDG_CACHE_HOME");
+  if (xdg) return join(xdg, "lits-workbench");
+  const home = Deno.env.get("HOME");
+  return join(home ?? Deno.cwd(), ".cache", "lits-workbench");
+}
+
+/** Compile `source` to `out` with `cc` (atomically); null when built, else why not. */
+function compile(cc: string, source: string, out: string): string | null {
+  Deno.mkdirSync(join(out, ".."), { recursive: true });
+  const tmp = `${out}.${Deno.pid}.tmp`;
+  let result: Deno.CommandOutput;
+  try {
+    result = new Deno.Command(cc, {
+      args: [...FLAGS, "-o", tmp, source],
+      stdout: "piped",
+      stderr: "piped",
+    }).outputSync();
+  } catch (err) {
+    return `no C compiler ${cc} (${(err as Error).message.split("\n")[0]}); ` +
+      `install one with ${COMPILER_HINT}`;
+  }
+  if (!result.success) {
+    Deno.removeSync(tmp, { recursive: true });
+    const text = new TextDecoder().decode(result.stderr).trim().split("\n").slice(0, 3).join(" ");
+    return `${cc} failed on ${source}: ${text}`;
+  }
+  Deno.renameSync(tmp, out);
+  return null;
+}
+
+let loaded: NativeKernels | string | undefined;
+
+/**
+ * The native kernels, built if needed and opened once; or why they are not available (no
+ * compiler, a compile error, a library that does not open), naming what to install.
+ */
+export function loadNativeKernels(): NativeKernels | string {
+  if (loaded === undefined) loaded = openNativeKernels();
+  return loaded;
+}
+
+/**
+ * {@link loadNativeKernels} uncached, with another compiler (default `$CC` or `cc`) or cache
+ * folder.
+ */
+export function openNativeKernels(
+  opts: { cc?: string; cacheDir?: string } = {},
+): NativeKernels | string {
+  if (SOURCE.protocol !== "file:") return `native kernels need a local checkout (${SOURCE})`;
+  const source = SOURCE.pathname;
+  const cc = opts.cc ?? Deno.env.get("CC") ?? "cc";
+  const code = Deno.readFileSync(source);
+  const hash = createHash("sha256").update(code).update(FLAGS.join(" ")).digest("hex");
+  const path = join(opts.cacheDir ?? cacheRoot(), `x2_kernels-${hash.slice(0, 16)}.so`);
+  let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  try {
+    try {
+      Deno.statSync(path);
+    } catch {
+      const why = compile(cc, source, path);
+      if (why !== null) return why;
+    }
+    lib = Deno.dlopen(path, SYMBOLS);
+  } catch (err) {
+    return `native kernels ${path}: ${(err as Error).message.split("\n")[0]}`;
+  }
+  const s = lib.symbols;
+  return {
+    maxPool2x2: (x, [b, h, w, c], y) => s.maxpool2x2(x, b, h, w, c, y),
+    maxPool2x2Grad: (x, dy, [b, h, w, c], dx) => s.maxpool2x2_grad(x, dy, b, h, w, c, dx),
+    resizeX2: (x, [b, h, w, c], out) => s.resize_x2(x, b, h, w, c, out),
+    resizeX2Grad: (dy, [b, h, w, c], dx) => s.resize_x2_grad(dy, b, h, w, c, dx),
+    path,
+  };
+}
