@@ -72,6 +72,14 @@ Deno.test("hard Dice counts use the argmax (ties go to background)", () => {
   assert.deepEqual(c, { inter: 1, sum: 3 });
   close(diceFromCounts(c.inter, c.sum), 2 / 3);
   assert.equal(diceFromCounts(0, 0), 1);
+  // Three classes: only argmax 1 is the target (2 is not).
+  const three = (rows: number[][]) => tf.tensor4d(rows.flat(), [1, 1, rows.length, 3]);
+  const counts3 = hardDiceCounts(
+    three([[0, 1, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0]]),
+    three([[0.1, 0.8, 0.1], [0.1, 0.2, 0.7], [0.1, 0.2, 0.7], [0.2, 0.7, 0.1]]),
+  );
+  assert.deepEqual([...counts3.dataSync()], [1, 4]);
+  counts3.dispose();
 });
 
 Deno.test("gradient of the combined loss w.r.t. logits matches central finite differences", () => {
