@@ -29,6 +29,9 @@ async function train(data: string, runDir: string, resume: boolean, killAt?: str
       data,
       "--run-dir",
       runDir,
+      // Not the repository's results/cache.
+      "--cache",
+      join(runDir, "..", "cache"),
       ...(resume ? ["--resume"] : []),
     ],
     env: killAt ? { LITS_KILL_AT: killAt } : {},
