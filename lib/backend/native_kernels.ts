@@ -85,7 +85,11 @@ function compile(cc: string, source: string, out: string): string | null {
       `install one with ${COMPILER_HINT}`;
   }
   if (!result.success) {
-    Deno.removeSync(tmp, { recursive: true });
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // the compiler stopped before writing it
+    }
     const text = new TextDecoder().decode(result.stderr).trim().split("\n").slice(0, 3).join(" ");
     return `${cc} failed on ${source}: ${text}`;
   }

@@ -61,10 +61,15 @@ Deno.test({
   },
 });
 
-Deno.test("without a C compiler the kernels are refused with what to install", async () => {
+Deno.test("without a working C compiler the kernels are refused, saying why", async () => {
   const dir = await Deno.makeTempDir();
   const why = openNativeKernels({ cc: "no-such-cc", cacheDir: dir });
   assert.equal(typeof why, "string");
   assert.match(why as string, /no C compiler no-such-cc .*apt-get install gcc/);
+  // A compiler that fails is quoted, with the source it failed on.
+  const cc = `${dir}/failing-cc`;
+  await Deno.writeTextFile(cc, "#!/bin/sh\necho 'error: broken' >&2\nexit 1\n", { mode: 0o755 });
+  const failed = openNativeKernels({ cc, cacheDir: dir });
+  assert.match(failed as string, /failing-cc failed on .*x2_kernels\.c: error: broken/);
   await Deno.remove(dir, { recursive: true });
 });
