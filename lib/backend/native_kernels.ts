@@ -23,7 +23,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 const SOURCE = new URL("./native/x2_kernels.c", import.meta.url);
 const FLAGS = ["-O3", "-fPIC", "-shared", "-fopenmp", "-ffp-contract=off"];
@@ -48,8 +48,11 @@ const SYMBOLS = {
 
 type Shape = readonly number[];
 
-/** The kernels, with the signatures of their JS references. */
-export interface NativeKernels {
+/**
+ * The 2x2 pooling and x2 up-sampling loops, with the signatures of their JS references: this
+ * module's C ones, or the JS ones (`JS_X2_KERNELS` in `onednn_kernels.ts`).
+ */
+export interface X2Kernels {
   /** y [b, h/2, w/2, c] = the maximum of each 2x2 window of x [b, h, w, c]. */
   maxPool2x2(x: Float32Array, shape: Shape, y: Float32Array): void;
   /** dx [b, h, w, c] of {@link maxPool2x2} for dy [b, h/2, w/2, c]. */
@@ -58,8 +61,6 @@ export interface NativeKernels {
   resizeX2(x: Float32Array, shape: Shape, out: Float32Array): void;
   /** dx [b, h, w, c] of {@link resizeX2} for dy [b, 2h, 2w, c] (dx need not be zeroed). */
   resizeX2Grad(dy: Float32Array, shape: Shape, dx: Float32Array): void;
-  /** Where the library was loaded from. */
-  path: string;
 }
 
 function cacheRoot(): string {
@@ -71,7 +72,7 @@ function cacheRoot(): string {
 
 /** Compile `source` to `out` with `cc` (atomically); null when built, else why not. */
 function compile(cc: string, source: string, out: string): string | null {
-  Deno.mkdirSync(join(out, ".."), { recursive: true });
+  Deno.mkdirSync(dirname(out), { recursive: true });
   const tmp = `${out}.${Deno.pid}.tmp`;
   let result: Deno.CommandOutput;
   try {
@@ -97,13 +98,13 @@ function compile(cc: string, source: string, out: string): string | null {
   return null;
 }
 
-let loaded: NativeKernels | string | undefined;
+let loaded: X2Kernels | string | undefined;
 
 /**
  * The native kernels, built if needed and opened once; or why they are not available (no
  * compiler, a compile error, a library that does not open), naming what to install.
  */
-export function loadNativeKernels(): NativeKernels | string {
+export function loadNativeKernels(): X2Kernels | string {
   if (loaded === undefined) loaded = openNativeKernels();
   return loaded;
 }
@@ -114,7 +115,7 @@ export function loadNativeKernels(): NativeKernels | string {
  */
 export function openNativeKernels(
   opts: { cc?: string; cacheDir?: string } = {},
-): NativeKernels | string {
+): X2Kernels | string {
   if (SOURCE.protocol !== "file:") return `native kernels need a local checkout (${SOURCE})`;
   const source = SOURCE.pathname;
   const cc = opts.cc ?? Deno.env.get("CC") ?? "cc";
@@ -139,6 +140,5 @@ export function openNativeKernels(
     maxPool2x2Grad: (x, dy, [b, h, w, c], dx) => s.maxpool2x2_grad(x, dy, b, h, w, c, dx),
     resizeX2: (x, [b, h, w, c], out) => s.resize_x2(x, b, h, w, c, out),
     resizeX2Grad: (dy, [b, h, w, c], dx) => s.resize_x2_grad(dy, b, h, w, c, dx),
-    path,
   };
 }

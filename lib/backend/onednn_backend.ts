@@ -28,7 +28,7 @@ import { routeTrainingBatchNorm } from "./batchnorm_train.ts";
 import { registerReluGrad } from "./relu_grad.ts";
 
 let registered: OneDNN | undefined;
-/** How the 2x2 pooling and x2 up-sampling run: "C kernels", or why the JS loops do. */
+/** How the 2x2 pooling and x2 up-sampling run: "C pooling and up-sampling", or why in JS. */
 let x2Note = "";
 
 /**

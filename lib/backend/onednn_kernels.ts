@@ -14,7 +14,7 @@ import { D, type OneDNN } from "./onednn_ffi.ts";
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from "./batchnorm_train.ts";
 import { isResizeX2, resizeX2, resizeX2Grad } from "./resize_x2_kernels.ts";
 import { isMaxPool2x2, maxPool2x2, maxPool2x2Grad } from "./maxpool_2x2_kernels.ts";
-import type { NativeKernels } from "./native_kernels.ts";
+import type { X2Kernels } from "./native_kernels.ts";
 import { clip, compare, type Comparison, logicalAnd, select } from "./clip_kernels.ts";
 import { RELU_GRAD } from "./relu_grad.ts";
 import { ADAM_UPDATE, type AdamConstants, adamUpdateCpu } from "./adam_update.ts";
@@ -179,9 +179,6 @@ function poolInfo(xShape: number[], attrs: tf.NamedAttrMap) {
     attrs.dimRoundingMode as "floor" | undefined,
   );
 }
-
-/** The 2x2 pooling and x2 up-sampling loops: C (`native_kernels.ts`) or their JS references. */
-export type X2Kernels = Omit<NativeKernels, "path">;
 
 /** The JS references, as {@link X2Kernels} (`resizeX2Grad` zeroes `dx` as the C one does). */
 export const JS_X2_KERNELS: X2Kernels = {

@@ -116,11 +116,16 @@ interface Header {
   labels: number;
 }
 
+/** Where the inputs start after a header of `n` bytes (its u32 length before it, 4-aligned). */
+function dataStart(n: number): number {
+  return Math.ceil((4 + n) / 4) * 4;
+}
+
 /** File layout: u32 header length, header JSON, padding to 4 bytes, inputs (f32 LE), labels. */
 function encode(key: string, p: PreparedCase): Uint8Array {
   const header: Header = { key, count: p.count, inputs: p.inputs.length, labels: p.labels.length };
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const start = Math.ceil((4 + json.length) / 4) * 4;
+  const start = dataStart(json.length);
   const out = new Uint8Array(start + p.inputs.byteLength + p.labels.byteLength);
   new DataView(out.buffer).setUint32(0, json.length, true);
   out.set(json, 4);
@@ -141,7 +146,7 @@ function decode(bytes: Uint8Array, key: string): PreparedCase | undefined {
     return undefined;
   }
   if (header?.key !== key) return undefined;
-  const start = Math.ceil((4 + n) / 4) * 4;
+  const start = dataStart(n);
   if (bytes.length !== start + header.inputs * 4 + header.labels) return undefined;
   // Copied out, so the cached case owns aligned arrays of its own.
   const inputs = new Float32Array(header.inputs);
