@@ -15,6 +15,34 @@
 
 #define IDX int64_t
 
+/*
+ * y [b, h/2, w/2, c] = the maximum of each 2x2 window of x [b, h, w, c]. A running
+ * `v > m ? v : m` from -INFINITY keeps the first maximum's value (the rule of first_max below), and it is
+ * one MAXPS a lane, so the compiler vectorizes the channel loop (first_max's branches did not:
+ * 52 of a 506 ms tumor validation forward).
+ */
+static inline float max_above(float m, float v) { return v > m ? v : m; }
+
+void maxpool2x2(const float *x, int b, int h, int w, int c, float *y) {
+  const IDX row = (IDX)w * c, oh = h >> 1, ow = w >> 1;
+#pragma omp parallel for schedule(static)
+  for (IDX t = 0; t < (IDX)b * oh; t++) {
+    const IDX n = t / oh, oy = t % oh;
+    const float *top = x + (n * h + 2 * oy) * row, *bottom = top + row;
+    float *out = y + t * ow * c;
+    for (IDX ox = 0; ox < ow; ox++) {
+      const float *p = top + 2 * ox * c, *q = bottom + 2 * ox * c;
+      float *o = out + ox * c;
+      for (IDX k = 0; k < c; k++) {
+        float m = max_above(-INFINITY, p[k]);
+        m = max_above(m, p[k + c]);
+        m = max_above(m, q[k]);
+        o[k] = max_above(m, q[k + c]);
+      }
+    }
+  }
+}
+
 /* The index of the first maximum of x[a], x[p], x[q], x[r], or -1 (all NaN or -Infinity). */
 static inline IDX first_max(const float *x, IDX a, IDX p, IDX q, IDX r) {
   IDX k = x[a] > -INFINITY ? a : -1;
@@ -22,23 +50,6 @@ static inline IDX first_max(const float *x, IDX a, IDX p, IDX q, IDX r) {
   if (x[q] > (k < 0 ? -INFINITY : x[k])) k = q;
   if (x[r] > (k < 0 ? -INFINITY : x[k])) k = r;
   return k;
-}
-
-/* y [b, h/2, w/2, c] = the maximum of each 2x2 window of x [b, h, w, c]. */
-void maxpool2x2(const float *x, int b, int h, int w, int c, float *y) {
-  const IDX row = (IDX)w * c, oh = h >> 1, ow = w >> 1;
-#pragma omp parallel for schedule(static)
-  for (IDX t = 0; t < (IDX)b * oh; t++) {
-    const IDX n = t / oh, oy = t % oh;
-    const IDX top = (n * h + 2 * oy) * row;
-    float *out = y + t * ow * c;
-    for (IDX ox = 0; ox < ow; ox++) {
-      for (IDX a = top + 2 * ox * c, end = a + c; a < end; a++) {
-        const IDX k = first_max(x, a, a + c, a + row, a + row + c);
-        *out++ = k < 0 ? -INFINITY : x[k];
-      }
-    }
-  }
 }
 
 /* dx [b, h, w, c] of maxpool2x2 for dy [b, h/2, w/2, c]: dy at each window's first maximum. */
