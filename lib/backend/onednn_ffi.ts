@@ -100,6 +100,7 @@ export const D = {
 
 const SYMBOLS = {
   dnnl_version: { parameters: [], result: "pointer" },
+  dnnl_get_effective_cpu_isa: { parameters: [], result: "i32" },
   dnnl_engine_create: { parameters: ["buffer", "i32", "usize"], result: "i32" },
   dnnl_stream_create: { parameters: ["buffer", "pointer", "u32"], result: "i32" },
   dnnl_stream_wait: { parameters: ["pointer"], result: "i32" },
@@ -241,7 +242,12 @@ export interface OneDNN {
   version: string;
   /** Which soname was opened. */
   library: string;
+  /** Whether oneDNN's kernels use AVX-512 (`dnnl_get_effective_cpu_isa`, avx512_core or above). */
+  avx512: boolean;
 }
+
+/** dnnl_cpu_isa_avx512_core; the ISAs above it carry its bits. */
+const ISA_AVX512_CORE = 0x27;
 
 const STATUS = [
   "success",
@@ -307,7 +313,8 @@ export function openOneDNN(candidates: readonly string[], threads?: number): One
   check(lib.symbols.dnnl_engine_create(cell, D.cpuEngine, 0n), "engine_create");
   const engine = outPointer(cell);
   check(lib.symbols.dnnl_stream_create(cell, engine, D.streamDefault), "stream_create");
-  return { sym: lib.symbols, engine, stream: outPointer(cell), version, library: name };
+  const avx512 = (lib.symbols.dnnl_get_effective_cpu_isa() & ISA_AVX512_CORE) === ISA_AVX512_CORE;
+  return { sym: lib.symbols, engine, stream: outPointer(cell), version, library: name, avx512 };
 }
 
 const GOMP_SYMBOLS = {

@@ -88,6 +88,22 @@ Deno.test({
 });
 
 Deno.test({
+  name: "the conv test on AVX2 kernels too, with their blocked filter gradient (DNNL_MAX_CPU_ISA)",
+  ignore,
+  fn: async () => {
+    // oneDNN picks the filter gradient's layouts by ISA (onednn_ops.ts): an AVX-512 machine
+    // tests its NHWC one above, and the AVX2 one here.
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["test", "-A", "--filter", "conv2d with bias", fileURLToPath(import.meta.url)],
+      env: { DNNL_MAX_CPU_ISA: "AVX2" },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(code, 0, new TextDecoder().decode(stderr).slice(-2000));
+  },
+});
+
+Deno.test({
   name: "transposed conv (stride 2, same) forward and gradients on onednn match cpu",
   ignore,
   fn: async () => {

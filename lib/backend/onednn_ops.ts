@@ -217,10 +217,12 @@ export function convBackwardData(
 }
 
 /**
- * dFilter (HWIO) of conv(x, ·) for output gradient dy. x and dy are reordered to the layouts
- * oneDNN picks (blocked by 8 channels on AVX2): on NHWC its filter gradient took 2x as long at
+ * dFilter (HWIO) of conv(x, ·) for output gradient dy. On AVX2, x and dy are reordered to the
+ * layouts oneDNN picks (blocked by 8 channels): on NHWC its filter gradient took 2x as long at
  * the paper's width (48 + 16k channels; 700 against 330 ms of a 2-thread step, the reorders
- * included), and the same at the cpu profile's (16 + 8k).
+ * included), and the same at the cpu profile's (16 + 8k). With AVX-512 NHWC is faster: the
+ * reorders to 16-channel blocks cost more than they save (a 1-thread step 530 against 476 ms
+ * at the cpu profile's width, 1348 against 1254 ms at the paper's).
  */
 export function convBackwardFilter(
   dnnl: OneDNN,
@@ -231,15 +233,16 @@ export function convBackwardFilter(
 ): void {
   const p = cached(`conv:bwd_filter:${convKey(c)}`, () => {
     const d = convDescs(dnnl, c);
+    const blocked = !dnnl.avx512;
     const op = opDesc();
     check(
       dnnl.sym.dnnl_convolution_backward_weights_desc_init(
         op.ptr,
         D.convDirect,
-        d.srcAny.ptr,
+        (blocked ? d.srcAny : d.src).ptr,
         d.weightsAny.ptr,
         null,
-        d.dstAny.ptr,
+        (blocked ? d.dstAny : d.dst).ptr,
         d.strides,
         d.padL,
         d.padR,
@@ -248,7 +251,7 @@ export function convBackwardFilter(
     );
     return backwardPrimitive(
       dnnl,
-      convForwardDesc(dnnl, d, false, D.forwardTraining, true).buf,
+      convForwardDesc(dnnl, d, false, D.forwardTraining, blocked).buf,
       "convolution backward weights",
       op.buf,
       [
