@@ -17,9 +17,9 @@
 
 /*
  * y [b, h/2, w/2, c] = the maximum of each 2x2 window of x [b, h, w, c]. A running
- * `v > m ? v : m` from -INFINITY keeps the first maximum's value (the rule of first_max below), and it is
- * one MAXPS a lane, so the compiler vectorizes the channel loop (first_max's branches did not:
- * 52 of a 506 ms tumor validation forward).
+ * `v > m ? v : m` from -INFINITY keeps the first maximum's value (the rule of first_max below),
+ * and it is one MAXPS a lane, so the compiler vectorizes the channel loop (first_max's branches
+ * did not: 52 of a 506 ms tumor validation forward).
  */
 static inline float max_above(float m, float v) { return v > m ? v : m; }
 
