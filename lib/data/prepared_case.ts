@@ -21,10 +21,11 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { DataConfig } from "../config/experiment.ts";
 import { writeFileAtomicSync } from "../util/atomic.ts";
+import { fileIdentity, sourceDigest } from "../util/file_identity.ts";
 import type { CaseEntry } from "./dataset.ts";
 import type { LoadedCase } from "./case_loader.ts";
 import { referenceOffset } from "./liver_reference.ts";
@@ -69,26 +70,6 @@ export function prepareCase(loaded: LoadedCase, data: PrepareConfig): PreparedCa
 /** Bump when the layout of a cache file changes. */
 const FORMAT = "prepared-case/1";
 
-let code: string | undefined;
-/** A digest of this folder's modules: an edit to the preprocessing makes every cached case a miss. */
-function codeDigest(): string {
-  if (code === undefined) {
-    const dir = new URL(".", import.meta.url);
-    const h = createHash("sha256");
-    if (dir.protocol === "file:") {
-      const names = readdirSync(dir).filter((n) => n.endsWith(".ts") && !n.endsWith("_test.ts"));
-      for (const n of names.sort()) h.update(n).update(readFileSync(new URL(n, dir)));
-    }
-    code = h.digest("hex");
-  }
-  return code;
-}
-
-function fileIdentity(path: string): string {
-  const s = statSync(path);
-  return `${resolve(path)}:${s.size}:${s.mtimeMs}`;
-}
-
 /** What a cached case depends on, as one string (also stored in the file's header). */
 function cacheKey(c: CaseEntry, data: PrepareConfig): string {
   const settings: PrepareConfig = {
@@ -102,7 +83,8 @@ function cacheKey(c: CaseEntry, data: PrepareConfig): string {
   };
   return JSON.stringify({
     format: FORMAT,
-    code: codeDigest(),
+    // An edit to the preprocessing (this folder) makes every cached case a miss.
+    code: sourceDigest(new URL(".", import.meta.url)),
     volume: fileIdentity(c.volumePath),
     segmentation: c.segmentationPath ? fileIdentity(c.segmentationPath) : null,
     settings,

@@ -7,7 +7,7 @@ import { writeNifti } from "../data/nifti_write.ts";
 import type { Vec3, Volume } from "../data/volume.ts";
 import { buildFCDenseNet } from "../models/fc_densenet.ts";
 import { type CascadeModel, predictVolume, segmentSlices } from "./cascade.ts";
-import { predictCases } from "./predict_cases.ts";
+import { predictCases, PREDICTIONS_MANIFEST } from "./predict_cases.ts";
 import { createSampler } from "../data/sampler.ts";
 import { paintBall } from "../masks/shapes.ts";
 import { PAPER_LIVER_MODEL } from "../models/testing.ts";
@@ -152,6 +152,25 @@ Deno.test("cascade with untrained FC-DenseNets: SBU output, labels 0/1/2, file g
     assert.deepEqual(back.spacing, SPACING);
     assert.deepEqual(back.affine, phantom().affine);
     assert.ok(back.data.every((v) => v === 0 || v === 1 || v === 2));
+    // With reuse, the same models keep the file; other weights predict it again.
+    const keptBy = async (t: typeof tumor) => {
+      const kept: string[] = [];
+      const out = join(dir, "pred");
+      const onKept = (_c: unknown, p: string) => kept.push(p);
+      await predictCases({ data: dir, cases: "test", out, liver, tumor: t, reuse: true, onKept });
+      return kept;
+    };
+    const before = (await Deno.stat(written[0])).mtime;
+    assert.deepEqual(await keptBy(tumor), written);
+    assert.deepEqual((await Deno.stat(written[0])).mtime, before);
+    const other = { config: tumorCfg, model: buildFCDenseNet(tumorCfg.model, 32, { seed: 3 }) };
+    assert.deepEqual(await keptBy(other), []);
+    other.model.dispose();
+    assert.deepEqual(await keptBy(tumor), []); // the file is the other model's now
+    // A damaged manifest is a miss, not an error.
+    await Deno.writeTextFile(join(dir, "pred", PREDICTIONS_MANIFEST), "{ not json");
+    assert.deepEqual(await keptBy(tumor), []);
+    assert.deepEqual(await keptBy(tumor), written);
     await assert.rejects(
       predictCases({ data: dir, cases: [5], out: dir, liver, tumor }),
       /no volume for case\(s\) 5/,

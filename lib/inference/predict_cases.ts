@@ -3,6 +3,14 @@
  * split, all, or ids), predict each volume, write `prediction-N.nii.gz` in the
  * input's own geometry and voxel order. One case in memory at a time.
  *
+ * `predictions.json` beside them records the key each file was predicted under: a digest
+ * of both models (config and weights), the options, the volume file's identity and the
+ * source of the modules that shape a prediction. With `reuse`, a case whose file carries
+ * the key it would get now is kept, not predicted again: notebook 05 runs the cascade on
+ * the predictions `reproduce` has just made (about 40 s on 2 cores), and shows those very
+ * masks, whatever thread count its kernel runs on. A killed run leaves no entry for a file
+ * it was replacing.
+ *
  * @example
  * ```ts
  * const written = await predictCases({ data: "data/synthetic", cases: "test",
@@ -10,11 +18,15 @@
  * ```
  * @module
  */
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { type CaseEntry, indexDataset, splitCases } from "../data/dataset.ts";
 import { readNifti } from "../data/nifti_read.ts";
 import { writeNifti } from "../data/nifti_write.ts";
 import { type CascadeModel, type PredictOptions, predictVolume } from "./cascade.ts";
+import { writeJsonAtomic } from "../util/atomic.ts";
+import { digestOf } from "../util/digest.ts";
+import { fileIdentity, sourceDigest } from "../util/file_identity.ts";
 
 export interface PredictCasesOptions extends PredictOptions {
   /** LiTS-layout folder with `volume-N.nii[.gz]`. */
@@ -25,8 +37,53 @@ export interface PredictCasesOptions extends PredictOptions {
   out: string;
   liver: CascadeModel;
   tumor: CascadeModel;
+  /** Keep a case whose prediction is up to date (see the module doc); default false. */
+  reuse?: boolean;
   /** Called before each case. */
   onCase?: (index: number, total: number, c: CaseEntry) => void;
+  /** Called for each case kept with `reuse`. */
+  onKept?: (c: CaseEntry, path: string) => void;
+}
+
+/** The file in the output folder that records each prediction's key. */
+export const PREDICTIONS_MANIFEST = "predictions.json";
+const FORMAT = "predictions/1";
+
+interface Manifest {
+  format: string;
+  cases: Record<string, { key: string; bytes: number }>;
+}
+
+async function readManifest(path: string): Promise<Manifest> {
+  try {
+    const m = JSON.parse(await Deno.readTextFile(path)) as Manifest;
+    if (m?.format === FORMAT && typeof m.cases === "object" && m.cases !== null) return m;
+  } catch {
+    // missing or damaged: every case is predicted again
+  }
+  return { format: FORMAT, cases: {} };
+}
+
+/** A model's identity: its config and every weight's shape and values. */
+async function modelDigest(m: CascadeModel): Promise<string> {
+  const h = createHash("sha256").update(await digestOf(m.config));
+  for (const w of m.model.getWeights()) {
+    const values = await w.data();
+    h.update(w.shape.join("x")).update(
+      new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+    );
+  }
+  return h.digest("hex");
+}
+
+const SOURCES = ["./", "../data/", "../masks/"].map((d) => new URL(d, import.meta.url));
+
+async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    return (await Deno.stat(path)).size;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Which cases of `entries` a selection means; unknown ids are an error naming them. */
@@ -49,13 +106,35 @@ export async function predictCases(opts: PredictCasesOptions): Promise<string[]>
   const entries = await indexDataset(opts.data);
   const chosen = selectCases(entries, opts.cases, opts.liver, opts.data);
   if (chosen.length === 0) throw new Error(`${opts.data}: no case selected (${opts.cases})`);
+  await Deno.mkdir(opts.out, { recursive: true });
+  const manifestPath = join(opts.out, PREDICTIONS_MANIFEST);
+  const manifest = await readManifest(manifestPath);
+  const models = {
+    liver: await modelDigest(opts.liver),
+    tumor: await modelDigest(opts.tumor),
+    options: { batchSize: opts.batchSize, threshold: opts.threshold },
+    code: sourceDigest(...SOURCES),
+  };
   const written: string[] = [];
   for (const [i, c] of chosen.entries()) {
+    const path = join(opts.out, `prediction-${c.id}.nii.gz`);
+    const key = await digestOf({ format: FORMAT, ...models, volume: fileIdentity(c.volumePath) });
+    const had = manifest.cases[c.id];
+    if (opts.reuse && had?.key === key && had.bytes === await fileSize(path)) {
+      opts.onKept?.(c, path);
+      written.push(path);
+      continue;
+    }
     opts.onCase?.(i, chosen.length, c);
+    if (had) {
+      delete manifest.cases[c.id];
+      await writeJsonAtomic(manifestPath, manifest);
+    }
     const vol = await readNifti(c.volumePath);
     const labels = await predictVolume(vol, opts.liver, opts.tumor, opts);
-    const path = join(opts.out, `prediction-${c.id}.nii.gz`);
     await writeNifti(path, labels, { datatype: "uint8" });
+    manifest.cases[c.id] = { key, bytes: (await Deno.stat(path)).size };
+    await writeJsonAtomic(manifestPath, manifest);
     written.push(path);
   }
   return written;

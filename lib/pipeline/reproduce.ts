@@ -35,7 +35,8 @@ import { readAblationRun } from "../reports/ablation.ts";
 import { writeTables } from "../reports/tables.ts";
 import { runNotebooks } from "../notebook/batch.ts";
 import { createProgress } from "../util/progress.ts";
-import { digestOf, runStage, type StageOutcome, stageStatus, stampStage } from "./stage.ts";
+import { runStage, type StageOutcome, stageStatus, stampStage } from "./stage.ts";
+import { digestOf } from "../util/digest.ts";
 import { evaluateTestCases, resultTables, testCases } from "./steps.ts";
 import { runTrainJobs, type TrainJob } from "./train_jobs.ts";
 

@@ -16,6 +16,7 @@
  */
 import { writeJsonAtomic } from "../util/atomic.ts";
 import { exists } from "../util/fs.ts";
+import { digestOf } from "../util/digest.ts";
 
 /** One stage of the pipeline. */
 export interface StageSpec {
@@ -38,24 +39,6 @@ export interface StageOutcome {
   name: string;
   status: "ran" | "skipped";
   digest: string;
-}
-
-/** SHA-256 hex digest of a value's canonical JSON (object keys sorted). */
-export async function digestOf(value: unknown): Promise<string> {
-  const bytes = new TextEncoder().encode(canonicalJson(value));
-  const hash = await crypto.subtle.digest("SHA-256", bytes);
-  return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** Whether `spec` is up to date (same key digest and every output present). */

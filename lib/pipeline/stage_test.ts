@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { digestOf, runStage } from "./stage.ts";
+import { runStage } from "./stage.ts";
+import { digestOf } from "../util/digest.ts";
 
 Deno.test("digestOf ignores key order and differs on values", async () => {
   assert.equal(await digestOf({ a: 1, b: [1, 2] }), await digestOf({ b: [1, 2], a: 1 }));

@@ -18,7 +18,7 @@ import { join, resolve } from "node:path";
 import type { BackendName, ExperimentConfig, ProfileName } from "../config/experiment.ts";
 import { ABLATION_VARIANTS } from "../config/experiments.ts";
 import { loadExperiment, type Patch } from "../config/load.ts";
-import { digestOf } from "../pipeline/stage.ts";
+import { digestOf } from "../util/digest.ts";
 import { checkpointDir } from "../runs/checkpoint.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
 import { runPaths } from "../runs/folder.ts";

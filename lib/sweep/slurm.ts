@@ -18,7 +18,7 @@
  */
 import { join } from "node:path";
 import type { SlurmResources } from "../config/load.ts";
-import { digestOf } from "../pipeline/stage.ts";
+import { digestOf } from "../util/digest.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../util/atomic.ts";
 import { SWEEP_CLI } from "./local.ts";
 import { planPath, type SweepCell, type SweepPlan } from "./plan.ts";

@@ -44,7 +44,9 @@ export interface CascadeOnCasesOptions {
 
 /**
  * The cascade (`predictCases`, the code behind `deno task predict`) on `cases`:
- * `prediction-N.nii.gz` in each input's own geometry; one line per case and a total.
+ * `prediction-N.nii.gz` in each input's own geometry; one line per case and a total. A case
+ * already predicted by the same models and code (by `reproduce`, or an earlier run of the
+ * cell) is kept, and its line says so.
  */
 export async function cascadeOnCases(
   cases: CaseEntry[],
@@ -58,7 +60,9 @@ export async function cascadeOnCases(
     out: opts.out,
     liver: opts.liver,
     tumor: opts.tumor,
+    reuse: true,
     onCase: (i, n, c) => log(`case ${c.id} (${i + 1}/${n}) ${c.shape.join("x")}`),
+    onKept: (c, path) => log(`case ${c.id}: ${path} is up to date (same models), kept`),
   });
   const seconds = (performance.now() - t0) / 1000;
   log(`${written.length} predictions in ${opts.out}, ${seconds.toFixed(1)} s`);
