@@ -15,6 +15,7 @@ import { NotebookFailure, runNotebooks } from "./batch.ts";
 import { nbconvertAvailable } from "./html.ts";
 import { type CodeCell, type Notebook, readNotebook } from "./nbformat.ts";
 import { countInSvgImages } from "../viz/testing.ts";
+import { PREDICTIONS_MANIFEST } from "../inference/predict_cases.ts";
 
 const NOTEBOOKS = fileURLToPath(new URL("../../notebooks", import.meta.url));
 
@@ -137,8 +138,12 @@ Deno.test({
       const table5 = await Deno.readTextFile(join(results, "tables", "smoke", "table5.md"));
       assert.match(table5, /\| dice global \|/);
       assert.ok((await Deno.stat(join(results, "evaluation", "smoke.json"))).isFile);
-      const predictions = [...Deno.readDirSync(join(results, "predictions", "smoke"))];
-      assert.equal(predictions.length, 1); // the one test case of the smoke split
+      const predictions = [...Deno.readDirSync(join(results, "predictions", "smoke"))]
+        .map((e) => e.name).sort();
+      // The one test case of the smoke split, and the record of its key.
+      assert.equal(predictions.filter((n) => n.endsWith(".nii.gz")).length, 1);
+      assert.equal(predictions.length, 2);
+      assert.ok(predictions.includes(PREDICTIONS_MANIFEST));
       assert.ok((await Deno.stat(join(results, "tables", "smoke", "ablation.md"))).isFile);
       // Every figure is also saved under <resultsDir>/figures/<notebook>/.
       const figures: Record<string, string[]> = {
