@@ -37,7 +37,8 @@ export interface RunNotebooksOptions {
   cellTimeoutMs?: number;
   /**
    * Notebooks executed at once, each in its own kernel (default 1). Only for notebooks that do
-   * not depend on each other's work, e.g. with `train: false` against finished runs.
+   * not depend on each other's work, e.g. with `train: false` against finished runs. With more
+   * than one, each kernel computes on one thread (`WASM_THREADS=1`).
    */
   concurrency?: number;
   /** Progress: called before each code cell. */
@@ -135,9 +136,14 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
   const done: NotebookRun[] = [];
   // In source order, whatever the order they finish in.
   const runs = () => done.filter(Boolean);
-  const work = inPool(paths, options.concurrency ?? 1, async (path, i) => {
+  const concurrency = options.concurrency ?? 1;
+  // One compute thread per kernel when several run side by side, as for training processes
+  // (train_jobs.ts): two OpenMP pools of 2 threads on 2 cores wait on each other's spins.
+  const env = concurrency > 1 ? { WASM_THREADS: "1" } : undefined;
+  const work = inPool(paths, concurrency, async (path, i) => {
     const result = await runNotebook(path, {
       outDir: options.outDir,
+      env,
       parameters: params[i],
       allowErrors: options.allowErrors,
       cellTimeoutMs: options.cellTimeoutMs,

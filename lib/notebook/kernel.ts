@@ -42,6 +42,8 @@ export interface KernelOptions {
   cwd: string;
   /** The deno executable (default: the one running this code). */
   deno?: string;
+  /** Extra environment variables of the kernel's process. */
+  env?: Record<string, string>;
   /** How long the kernel may take to answer its first kernel_info_request (default 60 s). */
   startTimeoutMs?: number;
 }
@@ -136,6 +138,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
   const child = new Deno.Command(options.deno ?? Deno.execPath(), {
     args: ["jupyter", "--kernel", "--conn", connFile],
     cwd: options.cwd,
+    env: options.env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -46,6 +46,8 @@ export interface ExecuteOptions {
   graceMs?: number;
   /** Names the notebook in messages. */
   name?: string;
+  /** Extra environment variables of the kernel (e.g. `WASM_THREADS`). */
+  env?: Record<string, string>;
   /** Called before each code cell runs. */
   onCell?: (event: { index: number; count: number; codeCells: number }) => void;
 }
@@ -216,7 +218,7 @@ export async function executeNotebook(
       cell.execution_count = null;
     }
   }
-  const kernel = await startKernel({ cwd: options.cwd });
+  const kernel = await startKernel({ cwd: options.cwd, env: options.env });
   const router = outputRouter();
   kernel.onIopub(router.handle);
   let firstError: CellError | undefined;

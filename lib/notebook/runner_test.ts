@@ -142,7 +142,11 @@ Deno.test("runNotebooks two at a time: the failure waits for the other and lists
     await Deno.writeTextFile(join(dir, "nb", "a_fail.ipynb"), serializeNotebook(failingNotebook()));
     const slow = {
       ...failingNotebook(),
-      cells: [newCodeCell('await new Promise((r) => setTimeout(r, 1500)); console.log("slow");')],
+      cells: [
+        newCodeCell('await new Promise((r) => setTimeout(r, 1500)); console.log("slow");'),
+        // Side by side, each kernel is asked for one compute thread.
+        newCodeCell('console.log(`threads ${Deno.env.get("WASM_THREADS")}`);'),
+      ],
     };
     await Deno.writeTextFile(join(dir, "nb", "b_slow.ipynb"), serializeNotebook(slow));
     const err = await runNotebooks({
@@ -160,6 +164,7 @@ Deno.test("runNotebooks two at a time: the failure waits for the other and lists
     ]);
     const b = await readNotebook(join(dir, "out", "b_slow.ipynb"));
     assert.equal(streamText(codeCells(b)[0].outputs), "slow\n");
+    assert.equal(streamText(codeCells(b)[1].outputs), "threads 1\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
