@@ -5,11 +5,11 @@
  *
  * `predictions.json` beside them records the key each file was predicted under: a digest
  * of both models (config and weights), the options, the volume file's identity and the
- * source of the modules that shape a prediction. With `reuse`, a case whose file carries
- * the key it would get now is kept, not predicted again: notebook 05 runs the cascade on
- * the predictions `reproduce` has just made (about 40 s on 2 cores), and shows those very
- * masks, whatever thread count its kernel runs on. A killed run leaves no entry for a file
- * it was replacing.
+ * source of the modules that shape a prediction (inference, data, masks, models). With
+ * `reuse`, a case whose file carries the key it would get now is kept, not predicted again:
+ * notebook 05 runs the cascade on the predictions `reproduce` has just made (about 40 s on 2
+ * cores), and shows those very masks, whatever thread count its kernel runs on. A killed run
+ * leaves no entry for a file it was replacing.
  *
  * @example
  * ```ts
@@ -76,7 +76,9 @@ async function modelDigest(m: CascadeModel): Promise<string> {
   return h.digest("hex");
 }
 
-const SOURCES = ["./", "../data/", "../masks/"].map((d) => new URL(d, import.meta.url));
+const SOURCES = ["./", "../data/", "../masks/", "../models/"].map((d) =>
+  new URL(d, import.meta.url)
+);
 
 async function fileSize(path: string): Promise<number | undefined> {
   try {
