@@ -54,14 +54,23 @@ interface Manifest {
   cases: Record<string, { key: string; bytes: number }>;
 }
 
+/** The manifest in `path`; a missing or damaged one is empty (every case is predicted again). */
 async function readManifest(path: string): Promise<Manifest> {
+  const empty = { format: FORMAT, cases: {} };
+  let text: string;
   try {
-    const m = JSON.parse(await Deno.readTextFile(path)) as Manifest;
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return empty;
+    throw err;
+  }
+  try {
+    const m = JSON.parse(text) as Manifest;
     if (m?.format === FORMAT && typeof m.cases === "object" && m.cases !== null) return m;
   } catch {
-    // missing or damaged: every case is predicted again
+    // not JSON: damaged
   }
-  return { format: FORMAT, cases: {} };
+  return empty;
 }
 
 /** A model's identity: its config and every weight's shape and values. */
@@ -83,8 +92,9 @@ const SOURCES = ["./", "../data/", "../masks/", "../models/"].map((d) =>
 async function fileSize(path: string): Promise<number | undefined> {
   try {
     return (await Deno.stat(path)).size;
-  } catch {
-    return undefined;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
   }
 }
 

@@ -15,7 +15,7 @@ import { exportHtml, reportPath, trustNotebook } from "./html.ts";
 import { type CodeCell, readNotebook } from "./nbformat.ts";
 import { declaredParameters, type NotebookParameters } from "./params.ts";
 import { type CellError, runNotebook } from "./runner.ts";
-import { inPool } from "../util/pool.ts";
+import { inPool, sideBySideThreads } from "../util/pool.ts";
 
 /** Options of {@link runNotebooks}. */
 export interface RunNotebooksOptions {
@@ -37,8 +37,8 @@ export interface RunNotebooksOptions {
   cellTimeoutMs?: number;
   /**
    * Notebooks executed at once, each in its own kernel (default 1). Only for notebooks that do
-   * not depend on each other's work, e.g. with `train: false` against finished runs. With more
-   * than one, each kernel computes on one thread (`WASM_THREADS=1`).
+   * not depend on each other's work, e.g. with `train: false` against finished runs. Side by
+   * side, each kernel computes on one thread (`sideBySideThreads`).
    */
   concurrency?: number;
   /** Progress: called before each code cell. */
@@ -137,9 +137,9 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
   // In source order, whatever the order they finish in.
   const runs = () => done.filter(Boolean);
   const concurrency = options.concurrency ?? 1;
-  // One compute thread per kernel when several run side by side, as for training processes
-  // (train_jobs.ts): two OpenMP pools of 2 threads on 2 cores wait on each other's spins.
-  const env = concurrency > 1 ? { WASM_THREADS: "1" } : undefined;
+  // One compute thread per kernel when several run side by side, as for training processes.
+  const threads = sideBySideThreads(paths.length, concurrency);
+  const env = threads ? { WASM_THREADS: threads } : undefined;
   const work = inPool(paths, concurrency, async (path, i) => {
     const result = await runNotebook(path, {
       outDir: options.outDir,

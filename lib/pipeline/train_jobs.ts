@@ -16,7 +16,7 @@
  */
 import { resolve } from "node:path";
 import type { BackendName, ProfileName } from "../config/experiment.ts";
-import { inPool } from "../util/pool.ts";
+import { inPool, sideBySideThreads } from "../util/pool.ts";
 
 /** One `deno task train` invocation. */
 export interface TrainJob {
@@ -91,9 +91,7 @@ export async function runDenoJobs<J extends { name: string }>(
   // Side by side, each process gets one wasm thread; alone, it may use the machine.
   const threads = opts.threads !== undefined
     ? String(opts.threads)
-    : jobs.length > 1 && concurrency > 1
-    ? "1"
-    : undefined;
+    : sideBySideThreads(jobs.length, concurrency);
   const failures: { job: J; error: string }[] = [];
   // A failed job is recorded and the others go on: every job gets its chance.
   await inPool(jobs, concurrency, async (job) => {

@@ -33,3 +33,12 @@ export async function inPool<T>(
   await Promise.all(Array.from({ length: count }, (_, id) => lane(id)));
   if (errors.length) throw errors[0];
 }
+
+/**
+ * `WASM_THREADS` for each of `count` processes run `lanes` at a time: "1" when two or more run
+ * side by side (two 2-thread OpenMP or wasm pools on 2 cores wait on each other's spins), else
+ * undefined (a process alone may use the machine).
+ */
+export function sideBySideThreads(count: number, lanes: number): string | undefined {
+  return count > 1 && lanes > 1 ? "1" : undefined;
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { inPool } from "./pool.ts";
+import { inPool, sideBySideThreads } from "./pool.ts";
 
 const tick = () => new Promise((r) => setTimeout(r, 1));
 
@@ -36,4 +36,11 @@ Deno.test("inPool starts nothing after a failure and throws the first error", as
 
 Deno.test("inPool with no items does nothing", async () => {
   await inPool([], 3, () => Promise.reject(new Error("not called")));
+});
+
+Deno.test("sideBySideThreads: one thread each only when processes share the cores", () => {
+  assert.equal(sideBySideThreads(2, 2), "1");
+  assert.equal(sideBySideThreads(5, 2), "1");
+  assert.equal(sideBySideThreads(1, 2), undefined); // alone
+  assert.equal(sideBySideThreads(5, 1), undefined); // one after another
 });
