@@ -184,9 +184,11 @@ Deno.test({
       () => {
         const x = tf.tensor4d(a, [2, 3, 4, 5]);
         const ch = tf.tensor1d(c), ch4 = ch.reshape([1, 1, 1, 5]);
+        // one value per pixel, as the loss gradient's [B, S, S, 1] x [B, S, S, 2]
+        const row = tf.tensor4d(values(2 * 3 * 4, 9).map((x) => x - 0.5), [2, 3, 4, 1]);
         const out: tf.Tensor[] = [];
         for (const op of [tf.add, tf.sub, tf.mul, tf.div, tf.maximum, tf.minimum]) {
-          out.push(op(x, ch), op(ch4, x), op(x, x.add(3)), op(x, 2));
+          out.push(op(x, ch), op(ch4, x), op(x, x.add(3)), op(x, 2), op(x, row), op(row, x));
         }
         // the gradients of a broadcast multiply reduce over the broadcast axes
         out.push(...tf.grads((p: tf.Tensor, q: tf.Tensor) => p.mul(q).square().sum())([x, ch]));
