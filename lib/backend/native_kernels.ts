@@ -12,8 +12,9 @@
  *
  * The library is built once per source into the user's cache folder (`$XDG_CACHE_HOME` or
  * `~/.cache`, `lits-workbench/`), written atomically so that runs side by side may build it
- * at once, without `-march=native` so that a shared home serves every node. Without a compiler
- * (`cc`) the backend keeps the JS loops and its description says why.
+ * at once, without `-march=native` so that a shared home serves every node (each kernel is
+ * built for AVX-512, AVX2 and plain x86-64, and the CPU picks one when it loads). Without a
+ * compiler (`cc`) the backend keeps the JS loops and its description says why.
  *
  * @example
  * ```ts
