@@ -1,20 +1,23 @@
 /**
- * The `onednn` backend's own native kernels (`native/x2_kernels.c`): 2x2 max pooling and
- * bilinear x2 up-sampling with their gradients, compiled with the system's C compiler on first
- * use and loaded through Deno's FFI.
+ * The `onednn` backend's own native kernels, compiled with the system's C compiler on first
+ * use and loaded through Deno's FFI:
+ * - `native/x2_kernels.c`: 2x2 max pooling and bilinear x2 up-sampling with their gradients;
+ * - `native/concat_kernels.c`: concatenation along the last axis and its split.
  *
  * Why not oneDNN: its pooling on NHWC arrays whose channel counts are not a multiple of 8 took
  * 15-50 ms a call, and its linear resampling samples at pixel centres where tfjs's up-sampling
  * samples at corners. Why not JS: the JS loops (`maxpool_2x2_kernels.ts`,
  * `resize_x2_kernels.ts`) run on one thread and were 25% of a 2-thread liver step (145 of
  * 577 ms of kernels at the cpu width). The C code does the JS loops' arithmetic, so the two
- * give the same bits (tested), on oneDNN's OpenMP threads.
+ * give the same bits (tested), on oneDNN's OpenMP threads. The concatenation is oneDNN's
+ * strided copies done a row at a time (`concat_kernels.c` says why).
  *
- * The library is built once per source into the user's cache folder (`$XDG_CACHE_HOME` or
+ * Each library is built once per source into the user's cache folder (`$XDG_CACHE_HOME` or
  * `~/.cache`, `lits-workbench/`), written atomically so that runs side by side may build it
  * at once, without `-march=native` so that a shared home serves every node (each kernel is
  * built for AVX-512, AVX2 and plain x86-64, and the CPU picks one when it loads). Without a
- * compiler (`cc`) the backend keeps the JS loops and its description says why.
+ * compiler (`cc`) the backend keeps the JS loops and oneDNN's copies, and its description says
+ * why.
  *
  * @example
  * ```ts
@@ -26,12 +29,12 @@
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 
-const SOURCE = new URL("./native/x2_kernels.c", import.meta.url);
+const NATIVE = new URL("./native/", import.meta.url);
 const FLAGS = ["-O3", "-fPIC", "-shared", "-fopenmp", "-ffp-contract=off"];
 /** What to install when no C compiler is found (Debian package names). */
 export const COMPILER_HINT = "apt-get install gcc";
 
-const SYMBOLS = {
+const X2_SYMBOLS = {
   maxpool2x2: {
     parameters: ["buffer", "i32", "i32", "i32", "i32", "buffer"],
     result: "void",
@@ -45,6 +48,11 @@ const SYMBOLS = {
     parameters: ["buffer", "i32", "i32", "i32", "i32", "buffer"],
     result: "void",
   },
+} as const;
+
+const CONCAT_SYMBOLS = {
+  concat_last: { parameters: ["buffer", "buffer", "i32", "i64", "buffer"], result: "void" },
+  split_last: { parameters: ["buffer", "buffer", "i32", "i64", "buffer"], result: "void" },
 } as const;
 
 type Shape = readonly number[];
@@ -99,31 +107,47 @@ function compile(cc: string, source: string, out: string): string | null {
   return null;
 }
 
-let loaded: X2Kernels | string | undefined;
-
 /**
- * The native kernels, built if needed and opened once; or why they are not available (no
- * compiler, a compile error, a library that does not open), naming what to install.
+ * Concatenation along the last axis: row-major pieces [outer, widths[i]] of an
+ * [outer, sum of widths] array.
  */
-export function loadNativeKernels(): X2Kernels | string {
-  if (loaded === undefined) loaded = openNativeKernels();
-  return loaded;
+export interface ConcatKernels {
+  /** out = the pieces `xs` side by side. */
+  concat(
+    xs: readonly Float32Array[],
+    outer: number,
+    widths: readonly number[],
+    out: Float32Array,
+  ): void;
+  /** outs = the pieces of `x`, left to right. */
+  split(
+    x: Float32Array,
+    outer: number,
+    widths: readonly number[],
+    outs: readonly Float32Array[],
+  ): void;
 }
 
-/**
- * {@link loadNativeKernels} uncached, with another compiler (default `$CC` or `cc`) or cache
- * folder.
- */
-export function openNativeKernels(
-  opts: { cc?: string; cacheDir?: string } = {},
-): X2Kernels | string {
-  if (SOURCE.protocol !== "file:") return `native kernels need a local checkout (${SOURCE})`;
-  const source = SOURCE.pathname;
+/** Where to build: another compiler (default `$CC` or `cc`) or cache folder. */
+export interface BuildOptions {
+  cc?: string;
+  cacheDir?: string;
+}
+
+/** The C file `file` of `native/`, built if needed and opened; or why not. */
+function openLibrary<S extends Deno.ForeignLibraryInterface>(
+  file: string,
+  symbols: S,
+  opts: BuildOptions,
+): Deno.DynamicLibrary<S> | string {
+  const url = new URL(file, NATIVE);
+  if (url.protocol !== "file:") return `native kernels need a local checkout (${url})`;
+  const source = url.pathname;
   const cc = opts.cc ?? Deno.env.get("CC") ?? "cc";
   const code = Deno.readFileSync(source);
   const hash = createHash("sha256").update(code).update(FLAGS.join(" ")).digest("hex");
-  const path = join(opts.cacheDir ?? cacheRoot(), `x2_kernels-${hash.slice(0, 16)}.so`);
-  let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  const stem = file.replace(/\.c$/, "");
+  const path = join(opts.cacheDir ?? cacheRoot(), `${stem}-${hash.slice(0, 16)}.so`);
   try {
     try {
       Deno.statSync(path);
@@ -131,10 +155,28 @@ export function openNativeKernels(
       const why = compile(cc, source, path);
       if (why !== null) return why;
     }
-    lib = Deno.dlopen(path, SYMBOLS);
+    return Deno.dlopen(path, symbols);
   } catch (err) {
     return `native kernels ${path}: ${(err as Error).message.split("\n")[0]}`;
   }
+}
+
+let loaded: X2Kernels | string | undefined;
+
+/**
+ * The pooling and up-sampling kernels, built if needed and opened once; or why they are not
+ * available (no compiler, a compile error, a library that does not open), naming what to
+ * install.
+ */
+export function loadNativeKernels(): X2Kernels | string {
+  if (loaded === undefined) loaded = openNativeKernels();
+  return loaded;
+}
+
+/** {@link loadNativeKernels} uncached, with other build options. */
+export function openNativeKernels(opts: BuildOptions = {}): X2Kernels | string {
+  const lib = openLibrary("x2_kernels.c", X2_SYMBOLS, opts);
+  if (typeof lib === "string") return lib;
   const s = lib.symbols;
   return {
     maxPool2x2: (x, [b, h, w, c], y) => s.maxpool2x2(x, b, h, w, c, y),
@@ -142,4 +184,35 @@ export function openNativeKernels(
     resizeX2: (x, [b, h, w, c], out) => s.resize_x2(x, b, h, w, c, out),
     resizeX2Grad: (dy, [b, h, w, c], dx) => s.resize_x2_grad(dy, b, h, w, c, dx),
   };
+}
+
+/** A C array of the arrays' addresses (each moved off V8's heap first, so it stays put). */
+function addresses(arrays: readonly Float32Array[]): BigUint64Array {
+  return new BigUint64Array(arrays.map((a) => {
+    void a.buffer;
+    return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(a)));
+  }));
+}
+
+let loadedConcat: ConcatKernels | string | undefined;
+
+/** The concatenation kernels, built and opened once; or why not (as {@link loadNativeKernels}). */
+export function loadConcatKernels(): ConcatKernels | string {
+  if (loadedConcat === undefined) loadedConcat = openConcatKernels();
+  return loadedConcat;
+}
+
+/** {@link loadConcatKernels} uncached, with other build options. */
+export function openConcatKernels(opts: BuildOptions = {}): ConcatKernels | string {
+  const lib = openLibrary("concat_kernels.c", CONCAT_SYMBOLS, opts);
+  if (typeof lib === "string") return lib;
+  const s = lib.symbols;
+  const widthsOf = (w: readonly number[]) => new BigInt64Array(w.map(BigInt));
+  const kernels: ConcatKernels = {
+    concat: (xs, outer, widths, out) =>
+      s.concat_last(addresses(xs), widthsOf(widths), xs.length, BigInt(outer), out),
+    split: (x, outer, widths, outs) =>
+      s.split_last(x, widthsOf(widths), outs.length, BigInt(outer), addresses(outs)),
+  };
+  return kernels;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { maxPool2x2, maxPool2x2Grad } from "./maxpool_2x2_kernels.ts";
 import { resizeX2, resizeX2Grad } from "./resize_x2_kernels.ts";
-import { loadNativeKernels, openNativeKernels } from "./native_kernels.ts";
+import { loadConcatKernels, loadNativeKernels, openNativeKernels } from "./native_kernels.ts";
 import { setOmpThreads } from "./onednn_ffi.ts";
 import { values } from "./testing.ts";
 
@@ -60,6 +60,44 @@ Deno.test({
     setOmpThreads(1);
   },
 });
+
+const copies = loadConcatKernels();
+
+Deno.test({
+  name: "C concatenation and split along the last axis are exact, empty pieces included",
+  ignore: typeof copies === "string",
+  fn: () => {
+    const k = copies as Exclude<typeof copies, string>;
+    for (const threads of [1, 2]) {
+      setOmpThreads(threads);
+      const cases: [number, number[]][] = [[1, [3]], [7, [5, 0, 1, 8]], [300, [24, 8]], [2, [
+        1,
+        1,
+      ]]];
+      for (const [outer, widths] of cases) {
+        const total = widths.reduce((a, b) => a + b, 0);
+        const x = awkward(outer * total, outer + total);
+        const pieces = widths.map((w, i) =>
+          new Float32Array(outer * w).map((_, j) =>
+            x[Math.floor(j / w) * total + sum(widths, i) + (j % w)]
+          )
+        );
+        const out = new Float32Array(outer * total).fill(7);
+        k.concat(pieces, outer, widths, out);
+        sameBits(`concat ${outer} x ${widths}, ${threads} threads`, out, x);
+        const outs = widths.map((w) => new Float32Array(outer * w).fill(7));
+        k.split(x, outer, widths, outs);
+        outs.forEach((o, i) => sameBits(`split ${outer} x ${widths} [${i}]`, o, pieces[i]));
+      }
+    }
+    setOmpThreads(1);
+  },
+});
+
+/** The sum of the first `n` widths. */
+function sum(widths: readonly number[], n: number): number {
+  return widths.slice(0, n).reduce((a, b) => a + b, 0);
+}
 
 Deno.test("without a working C compiler the kernels are refused, saying why", async () => {
   const dir = await Deno.makeTempDir();

@@ -9,8 +9,9 @@
  * kernel is the stock `cpu` one with no transfer between heaps, and memory is bounded by the
  * machine, not by wasm's 4 GiB heap (the paper profile's networks need more). The cost is that
  * the kernels left in JS run single-threaded; they are the small ones (the profile in
- * `bench/train_step.ts --profile --backend onednn` shows what they add). 2x2 max pooling and
- * x2 up-sampling, which oneDNN does not do fast or alike, are our own C (`native_kernels.ts`).
+ * `bench/train_step.ts --profile --backend onednn` shows what they add). 2x2 max pooling,
+ * x2 up-sampling and concatenation, which oneDNN does not do as fast or alike, are our own C
+ * (`native_kernels.ts`).
  *
  * @example
  * ```ts
@@ -23,13 +24,13 @@ import * as tf from "@tensorflow/tfjs";
 import { PooledCPUBackend } from "./pooled_cpu_backend.ts";
 import { loadOneDNN, ompThreads, type OneDNN, setOmpThreads } from "./onednn_ffi.ts";
 import { JS_X2_KERNELS, oneDNNKernels } from "./onednn_kernels.ts";
-import { loadNativeKernels } from "./native_kernels.ts";
+import { loadConcatKernels, loadNativeKernels } from "./native_kernels.ts";
 import { routeTrainingBatchNorm } from "./batchnorm_train.ts";
 import { registerReluGrad } from "./relu_grad.ts";
 
 let registered: OneDNN | undefined;
-/** How the 2x2 pooling and x2 up-sampling run: "C pooling and up-sampling", or why in JS. */
-let x2Note = "";
+/** How the 2x2 pooling, x2 up-sampling and concatenation run: "C pooling, ...", or why not. */
+let nativeNote = "";
 
 /**
  * Registers the `onednn` backend once. Returns null when it is ready, else why not (the
@@ -44,10 +45,17 @@ export function registerOneDNNBackend(opts: { threads?: number } = {}): string |
   if (typeof dnnl === "string") return dnnl;
   tf.registerBackend("onednn", () => new PooledCPUBackend(), 0);
   const native = loadNativeKernels();
-  x2Note = typeof native === "string"
+  const copies = loadConcatKernels();
+  nativeNote = typeof native === "string"
     ? `JS pooling and up-sampling: ${native}`
-    : "C pooling and up-sampling";
-  const ours = oneDNNKernels(dnnl, typeof native === "string" ? JS_X2_KERNELS : native);
+    : typeof copies === "string"
+    ? `C pooling and up-sampling, oneDNN concatenation: ${copies}`
+    : "C pooling, up-sampling and concatenation";
+  const ours = oneDNNKernels(
+    dnnl,
+    typeof native === "string" ? JS_X2_KERNELS : native,
+    typeof copies === "string" ? null : copies,
+  );
   const replaced = new Set(ours.map((k) => k.kernelName));
   for (const k of tf.getKernelsForBackend("cpu")) {
     if (!replaced.has(k.kernelName)) tf.registerKernel({ ...k, backendName: "onednn" });
@@ -64,9 +72,12 @@ export function oneDNNThreads(): number {
   return ompThreads();
 }
 
-/** "oneDNN 2.6.3 (libdnnl.so.2), 2 OpenMP threads, C pooling and up-sampling", once registered. */
+/**
+ * "oneDNN 2.6.3 (libdnnl.so.2), 2 OpenMP threads, C pooling, up-sampling and concatenation",
+ * once registered.
+ */
 export function describeOneDNN(): string {
   if (registered === undefined) return "oneDNN not loaded";
   return `oneDNN ${registered.version} (${registered.library}), ${ompThreads()} OpenMP threads, ` +
-    x2Note;
+    nativeNote;
 }

@@ -14,7 +14,7 @@ import { D, type OneDNN } from "./onednn_ffi.ts";
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from "./batchnorm_train.ts";
 import { isResizeX2, resizeX2, resizeX2Grad } from "./resize_x2_kernels.ts";
 import { isMaxPool2x2, maxPool2x2, maxPool2x2Grad } from "./maxpool_2x2_kernels.ts";
-import type { X2Kernels } from "./native_kernels.ts";
+import type { ConcatKernels, X2Kernels } from "./native_kernels.ts";
 import { clip, compare, type Comparison, logicalAnd, select } from "./clip_kernels.ts";
 import { RELU_GRAD } from "./relu_grad.ts";
 import { ADAM_UPDATE, type AdamConstants, adamUpdateCpu } from "./adam_update.ts";
@@ -494,7 +494,8 @@ function trainingBatchNormKernels(dnnl: OneDNN): tf.KernelConfig[] {
   return [forward, backward];
 }
 
-function concatKernels(dnnl: OneDNN): tf.KernelConfig[] {
+/** Concat and SplitV: the C row copies of `copies` when built, else oneDNN's strided copies. */
+function concatKernels(dnnl: OneDNN, copies: ConcatKernels | null): tf.KernelConfig[] {
   return [
     kernel("Concat", (args) => {
       const backend = args.backend as PooledCPUBackend;
@@ -508,11 +509,15 @@ function concatKernels(dnnl: OneDNN): tf.KernelConfig[] {
       const total = inners.reduce((a, b) => a + b, 0);
       if (outer * total < nativeMin.size) return null;
       const out = backend.alloc(outer * total);
-      let start = 0;
-      inners.forEach((inner, i) => {
-        copyColumns(dnnl, outer, total, start, inner, vs[i]!, out, true);
-        start += inner;
-      });
+      if (copies !== null) {
+        copies.concat(vs as Float32Array[], outer, inners, out);
+      } else {
+        let start = 0;
+        inners.forEach((inner, i) => {
+          copyColumns(dnnl, outer, total, start, inner, vs[i]!, out, true);
+          start += inner;
+        });
+      }
       const shape = [...xs[0].shape];
       shape[axis] = xs.reduce((a, t) => a + t.shape[axis], 0);
       return output(backend, shape, out);
@@ -531,14 +536,20 @@ function concatKernels(dnnl: OneDNN): tf.KernelConfig[] {
       const outer = size(x.shape.slice(0, axis));
       const unit = size(x.shape.slice(axis + 1));
       const total = x.shape[axis] * unit;
-      let start = 0;
-      return sizes.map((s) => {
+      const outs = sizes.map((s) => backend.alloc(outer * s * unit));
+      if (copies !== null) {
+        copies.split(xv, outer, sizes.map((s) => s * unit), outs);
+      } else {
+        let start = 0;
+        outs.forEach((out) => {
+          if (out.length > 0) copyColumns(dnnl, outer, total, start, out.length / outer, xv, out);
+          start += out.length / outer;
+        });
+      }
+      return sizes.map((s, i) => {
         const shape = [...x.shape];
         shape[axis] = s;
-        const out = backend.alloc(outer * s * unit);
-        if (out.length > 0) copyColumns(dnnl, outer, total, start, s * unit, xv, out);
-        start += s * unit;
-        return output(backend, shape, out);
+        return output(backend, shape, outs[i]);
       });
     }),
   ];
@@ -697,7 +708,11 @@ function clipKernels(): tf.KernelConfig[] {
 }
 
 /** Every kernel of the `onednn` backend that is not the stock `cpu` one. */
-export function oneDNNKernels(dnnl: OneDNN, x2: X2Kernels = JS_X2_KERNELS): tf.KernelConfig[] {
+export function oneDNNKernels(
+  dnnl: OneDNN,
+  x2: X2Kernels = JS_X2_KERNELS,
+  copies: ConcatKernels | null = null,
+): tf.KernelConfig[] {
   return [
     ...convKernels(dnnl),
     ...poolKernels(dnnl, x2),
@@ -706,7 +721,7 @@ export function oneDNNKernels(dnnl: OneDNN, x2: X2Kernels = JS_X2_KERNELS): tf.K
     ...reductionKernels(dnnl),
     batchNormKernel(dnnl),
     ...trainingBatchNormKernels(dnnl),
-    ...concatKernels(dnnl),
+    ...concatKernels(dnnl, copies),
     sliceKernel(dnnl),
     softmaxKernel(dnnl),
     ...resizeKernels(x2),
