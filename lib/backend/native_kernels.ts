@@ -2,7 +2,10 @@
  * The `onednn` backend's own native kernels, compiled with the system's C compiler on first
  * use and loaded through Deno's FFI:
  * - `native/x2_kernels.c`: 2x2 max pooling and bilinear x2 up-sampling with their gradients;
- * - `native/concat_kernels.c`: concatenation along the last axis and its split.
+ * - `native/concat_kernels.c`: concatenation along the last axis and its split;
+ * - `native/conv3x3_kernels.c`: 3x3 stride-1 convolutions with 8k output channels and their
+ *   filter gradient (AVX2 and FMA), where oneDNN's AVX2 kernels are slow on a dense block's
+ *   few output channels.
  *
  * Why not oneDNN: its pooling on NHWC arrays whose channel counts are not a multiple of 8 took
  * 15-50 ms a call, and its linear resampling samples at pixel centres where tfjs's up-sampling
@@ -53,6 +56,18 @@ const X2_SYMBOLS = {
 const CONCAT_SYMBOLS = {
   concat_last: { parameters: ["buffer", "buffer", "i32", "i64", "buffer"], result: "void" },
   split_last: { parameters: ["buffer", "buffer", "i32", "i64", "buffer"], result: "void" },
+} as const;
+
+const CONV3X3_SYMBOLS = {
+  conv3x3_forward: {
+    parameters: ["buffer", "i32", "i32", "i32", "i32", "buffer", "buffer", "i32", "buffer"],
+    result: "i32",
+  },
+  conv3x3_filter_grad: {
+    parameters: ["buffer", "buffer", "i32", "i32", "i32", "i32", "i32", "buffer", "buffer"],
+    result: "i32",
+  },
+  conv3x3_grad_scratch: { parameters: ["i32", "i32", "i32", "i32"], result: "i64" },
 } as const;
 
 type Shape = readonly number[];
@@ -215,4 +230,65 @@ export function openConcatKernels(opts: BuildOptions = {}): ConcatKernels | stri
       s.split_last(x, widthsOf(widths), outs.length, BigInt(outer), addresses(outs)),
   };
   return kernels;
+}
+
+/**
+ * 3x3 convolutions, stride 1, zero padding 1, on NHWC activations and HWIO filters, with a
+ * multiple of 8 output channels.
+ */
+export interface Conv3x3Kernels {
+  /** y [n, h, w, oc] = conv(x [n, h, w, c], filter [3, 3, c, oc]) + bias [oc] (or none). */
+  forward(
+    x: Float32Array,
+    shape: Shape,
+    filter: Float32Array,
+    bias: Float32Array | null,
+    oc: number,
+    y: Float32Array,
+  ): void;
+  /** dFilter [3, 3, c, oc] of {@link forward} for x and dy [n, h, w, oc]. */
+  filterGrad(x: Float32Array, dy: Float32Array, shape: Shape, oc: number, df: Float32Array): void;
+}
+
+let loadedConv: Conv3x3Kernels | string | undefined;
+
+/** The 3x3 convolution kernels, built and opened once; or why not (no AVX2 and FMA among them). */
+export function loadConv3x3Kernels(): Conv3x3Kernels | string {
+  if (loadedConv === undefined) loadedConv = openConv3x3Kernels();
+  return loadedConv;
+}
+
+/** {@link loadConv3x3Kernels} uncached, with other build options. */
+export function openConv3x3Kernels(opts: BuildOptions = {}): Conv3x3Kernels | string {
+  const lib = openLibrary("conv3x3_kernels.c", CONV3X3_SYMBOLS, opts);
+  if (typeof lib === "string") return lib;
+  const s = lib.symbols;
+  // The filter gradient's per-block partial sums, reused between calls.
+  let scratch = new Float32Array(0);
+  const ran = (status: number, what: string) => {
+    if (status !== 0) throw new Error(`conv3x3 ${what}: this CPU has no AVX2 and FMA`);
+  };
+  const probe = s.conv3x3_forward(
+    new Float32Array(1),
+    1,
+    1,
+    1,
+    1,
+    new Float32Array(72),
+    null,
+    8,
+    new Float32Array(8),
+  );
+  if (probe !== 0) {
+    return "3x3 convolutions need AVX2 and FMA, which this CPU lacks";
+  }
+  return {
+    forward: (x, [n, h, w, c], filter, bias, oc, y) =>
+      ran(s.conv3x3_forward(x, n, h, w, c, filter, bias, oc, y), "forward"),
+    filterGrad: (x, dy, [n, h, w, c], oc, df) => {
+      const need = Number(s.conv3x3_grad_scratch(n, h, c, oc));
+      if (scratch.length < need) scratch = new Float32Array(need);
+      ran(s.conv3x3_filter_grad(x, dy, n, h, w, c, oc, scratch, df), "filter gradient");
+    },
+  };
 }

@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
 import { maxPool2x2, maxPool2x2Grad } from "./maxpool_2x2_kernels.ts";
 import { resizeX2, resizeX2Grad } from "./resize_x2_kernels.ts";
-import { loadConcatKernels, loadNativeKernels, openNativeKernels } from "./native_kernels.ts";
+import * as tf from "@tensorflow/tfjs";
+import {
+  loadConcatKernels,
+  loadConv3x3Kernels,
+  loadNativeKernels,
+  openNativeKernels,
+} from "./native_kernels.ts";
 import { setOmpThreads } from "./onednn_ffi.ts";
-import { values } from "./testing.ts";
+import { assertClose, on, values } from "./testing.ts";
 
 const native = loadNativeKernels();
 const ignore = typeof native === "string";
@@ -91,6 +97,59 @@ Deno.test({
       }
     }
     setOmpThreads(1);
+  },
+});
+
+const conv3x3 = loadConv3x3Kernels();
+
+// [n, h, w, c, oc]: one pixel; rows narrower and wider than a pixel block (12, 6 or 4) with a
+// remainder; 1, 2 (6 x 2), 3 (4 x 3) and 5 (3 + 2) groups of 8 outputs; input channels in
+// blocks of 12, 8, 4 and single ones; more rows than a filter-gradient block (8).
+const CONV3X3_CASES = [
+  [1, 1, 1, 8, 8],
+  [1, 2, 3, 8, 16],
+  [2, 5, 15, 16, 8],
+  [1, 7, 30, 24, 24],
+  [3, 4, 17, 40, 40],
+  [1, 6, 9, 3, 16],
+  [1, 3, 14, 1, 8],
+  [2, 9, 16, 56, 8],
+  [1, 3, 5, 21, 8],
+];
+
+Deno.test({
+  name: "C 3x3 convolutions and their filter gradient match tfjs's cpu, alike on 1 and 2 threads",
+  ignore: typeof conv3x3 === "string",
+  fn: async () => {
+    const k = conv3x3 as Exclude<typeof conv3x3, string>;
+    for (const [s, [n, h, w, c, oc]] of CONV3X3_CASES.entries()) {
+      const shape = [n, h, w, c], what = `conv3x3 ${[n, h, w, c, oc]}`;
+      const x = values(n * h * w * c, 40 + s), filter = values(9 * c * oc, 50 + s);
+      const bias = values(oc, 60 + s), dy = values(n * h * w * oc, 70 + s);
+      const expected = await on("cpu", () => {
+        const xt = tf.tensor4d(x, [n, h, w, c]), ft = tf.tensor4d(filter, [3, 3, c, oc]);
+        const dyt = tf.tensor4d(dy, [n, h, w, oc]);
+        const y = tf.conv2d(xt, ft, 1, "same").add(tf.tensor1d(bias));
+        const f = (a: tf.Tensor, b: tf.Tensor) =>
+          tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "same").mul(dyt).sum();
+        return [y, tf.grad((b: tf.Tensor) => f(xt, b))(ft)];
+      });
+      const results = [1, 2].map((threads) => {
+        setOmpThreads(threads);
+        const y = new Float32Array(n * h * w * oc).fill(7);
+        k.forward(x, shape, filter, bias, oc, y);
+        const df = new Float32Array(9 * c * oc).fill(7);
+        k.filterGrad(x, dy, shape, oc, df);
+        return [y, df];
+      });
+      setOmpThreads(1);
+      assertClose(results[0], expected, what, 1e-4);
+      results[0].forEach((r, i) => sameBits(`${what} [${i}], 2 threads`, results[1][i], r));
+      // Without a bias, the forward is the convolution alone.
+      const y = new Float32Array(n * h * w * oc);
+      k.forward(x, shape, filter, null, oc, y);
+      assertClose([y.map((v, i) => v + bias[i % oc])], [expected[0]], `${what} no bias`, 1e-4);
+    }
   },
 });
 

@@ -24,7 +24,7 @@ import * as tf from "@tensorflow/tfjs";
 import { PooledCPUBackend } from "./pooled_cpu_backend.ts";
 import { loadOneDNN, ompThreads, type OneDNN, setOmpThreads } from "./onednn_ffi.ts";
 import { JS_X2_KERNELS, oneDNNKernels } from "./onednn_kernels.ts";
-import { loadConcatKernels, loadNativeKernels } from "./native_kernels.ts";
+import { loadConcatKernels, loadConv3x3Kernels, loadNativeKernels } from "./native_kernels.ts";
 import { routeTrainingBatchNorm } from "./batchnorm_train.ts";
 import { registerReluGrad } from "./relu_grad.ts";
 
@@ -46,15 +46,21 @@ export function registerOneDNNBackend(opts: { threads?: number } = {}): string |
   tf.registerBackend("onednn", () => new PooledCPUBackend(), 0);
   const native = loadNativeKernels();
   const copies = loadConcatKernels();
+  // With AVX-512 oneDNN's own kernels are wide enough for a dense block's 8k output channels.
+  const conv3x3 = dnnl.avx512 ? "oneDNN's AVX-512 kernels" : loadConv3x3Kernels();
   nativeNote = typeof native === "string"
     ? `JS pooling and up-sampling: ${native}`
     : typeof copies === "string"
     ? `C pooling and up-sampling, oneDNN concatenation: ${copies}`
     : "C pooling, up-sampling and concatenation";
+  nativeNote += typeof conv3x3 === "string"
+    ? `; 3x3 convolutions on oneDNN (${conv3x3})`
+    : "; C 3x3 convolutions of 8k outputs";
   const ours = oneDNNKernels(
     dnnl,
     typeof native === "string" ? JS_X2_KERNELS : native,
     typeof copies === "string" ? null : copies,
+    typeof conv3x3 === "string" ? null : conv3x3,
   );
   const replaced = new Set(ours.map((k) => k.kernelName));
   for (const k of tf.getKernelsForBackend("cpu")) {
