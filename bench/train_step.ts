@@ -9,9 +9,11 @@
  * - `paper`: 48 first filters, growth 16, 4 layers per block, 3 pooling levels, batch 3.
  *
  * `deno run -A bench/train_step.ts [--steps N] [--threads T] [--profile] [--stock K1,K2]` prints
- * ms/step for both and the ratio; `--profile` adds the wasm time per kernel (exclusive time,
- * timing wrappers around every wasm kernel); `--stock` also times wasm with the stock kernels
- * in place of our replacements named (e.g. `Sum,Mean`), in the same run. `benchTrainStep()` returns the numbers.
+ * ms/step for both and the ratio; `--profile` adds the time per kernel (exclusive time,
+ * timing wrappers around every kernel); `--stock` also times each backend without our
+ * replacements named, alternating steps in the same run: wasm's stock kernels (e.g.
+ * `Sum,Mean`), onednn's own primitives for our paths (`conv3x3,batchNorm,filterGrad1x1`).
+ * `benchTrainStep()` returns the numbers.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -26,6 +28,7 @@ import { weightedCrossEntropy } from "../lib/train/losses.ts";
 import { createAdam } from "../lib/train/adam.ts";
 import { estimateTrainMemory } from "../lib/backend/memory.ts";
 import { setStockWasmKernels } from "../lib/backend/wasm_kernels.ts";
+import { setOneDNNStock } from "../lib/backend/onednn_kernels.ts";
 import { PAPER_LIVER_MODEL } from "../lib/models/testing.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -134,7 +137,7 @@ export async function timeTrainStep(
     gpuProfile?: boolean;
     input?: number;
     backend?: string;
-    /** Alternate steps with the stock wasm kernels for these names (see `stockMs`). */
+    /** Alternate steps without our kernels for these names (see `stockMs`). */
     stock?: string[];
   } = {},
 ): Promise<
@@ -202,13 +205,14 @@ export async function timeTrainStep(
   const rounds = opts.stock?.length ? 2 * steps : steps;
   for (let i = 0; i < rounds; i++) {
     const stock = opts.stock?.length ? i % 2 === 1 : false;
-    if (stock) setStockWasmKernels(opts.stock!, true);
+    const setStock = backend === "onednn" ? setOneDNNStock : setStockWasmKernels;
+    if (stock) setStock(opts.stock!, true);
     try {
       const t0 = performance.now();
       await trainStep();
       (stock ? stockTimes : times).push(performance.now() - t0);
     } finally {
-      if (stock) setStockWasmKernels(opts.stock!, false);
+      if (stock) setStock(opts.stock!, false);
     }
   }
   const kernels = opts.profile
@@ -272,7 +276,7 @@ export async function benchTrainStep(
     profile?: boolean;
     /** Backends to time (default: onednn when it loads, and wasm). */
     backends?: ("onednn" | "wasm")[];
-    /** Also time steps with the stock wasm kernels for these names (`<net>_stock_ms`). */
+    /** Also time steps without our kernels for these names (`<net>_<backend>_stock_ms`). */
     stock?: string[];
     log?: (s: string) => void;
   } = {},
@@ -298,11 +302,11 @@ export async function benchTrainStep(
         net.model,
         net.batch,
         steps,
-        { profile: opts.profile, stock: backend === "wasm" ? opts.stock : undefined, backend },
+        { profile: opts.profile, stock: opts.stock, backend },
       );
       result[`${net.name}_${backend}_ms`] = ms;
       result[`${net.name}_${backend}_micro_batch`] = microBatch;
-      if (stockMs !== undefined) result[`${net.name}_stock_ms`] = stockMs;
+      if (stockMs !== undefined) result[`${net.name}_${backend}_stock_ms`] = stockMs;
       if (kernels) {
         const total = [...kernels.values()].reduce((a, b) => a + b, 0);
         const top = [...kernels].sort((a, b) => b[1] - a[1]).slice(0, 12);
@@ -338,7 +342,11 @@ const CLI = defineCli({
       help: "time only this backend (default: both)",
     },
     profile: { type: "boolean", help: "also print the time per kernel of one step" },
-    stock: { type: "string", help: "also time wasm with the stock kernels K1,K2,..." },
+    stock: {
+      type: "string",
+      help: "also time steps without our kernels K1,K2,... (wasm: stock kernels; onednn: " +
+        "oneDNN's own primitives for conv3x3, batchNorm, filterGrad1x1)",
+    },
   },
 });
 
@@ -365,9 +373,15 @@ if (import.meta.main) {
         }, ` +
           `PyTorch ${r[`${net.name}_torch_ms`].toFixed(0)} ms/step`,
       );
-      const stock = r[`${net.name}_stock_ms`];
-      if (stock !== undefined) {
-        console.log(`  with stock ${flags.stock}: wasm ${stock.toFixed(0)} ms/step`);
+      for (const b of ["onednn", "wasm"]) {
+        const stock = r[`${net.name}_${b}_stock_ms`];
+        if (stock === undefined) continue;
+        console.log(
+          `  ${b} without ${flags.stock}: ${stock.toFixed(0)} ms/step, ours ` +
+            `${r[`${net.name}_${b}_ms`].toFixed(0)} (${
+              (stock / r[`${net.name}_${b}_ms`]).toFixed(2)
+            }x faster)`,
+        );
       }
     }
   });

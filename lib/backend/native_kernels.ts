@@ -5,7 +5,9 @@
  * - `native/concat_kernels.c`: concatenation along the last axis and its split;
  * - `native/conv3x3_kernels.c`: 3x3 stride-1 convolutions with 8k output channels and their
  *   filter gradient (AVX2 and FMA), where oneDNN's AVX2 kernels are slow on a dense block's
- *   few output channels.
+ *   few output channels;
+ * - `native/batchnorm_kernels.c`: batch normalisation in training and its gradient, at the
+ *   speed of their passes over memory.
  *
  * Why not oneDNN: its pooling on NHWC arrays whose channel counts are not a multiple of 8 took
  * 15-50 ms a call, and its linear resampling samples at pixel centres where tfjs's up-sampling
@@ -68,6 +70,29 @@ const CONV3X3_SYMBOLS = {
     result: "i32",
   },
   conv3x3_grad_scratch: { parameters: ["i32", "i32", "i32", "i32"], result: "i64" },
+} as const;
+
+const BATCH_NORM_SYMBOLS = {
+  bn_train_forward: {
+    parameters: ["buffer", "i64", "i32", "f32", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  bn_train_backward: {
+    parameters: [
+      "buffer",
+      "buffer",
+      "i64",
+      "i32",
+      "f32",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+    ],
+    result: "i32",
+  },
 } as const;
 
 type Shape = readonly number[];
@@ -290,5 +315,70 @@ export function openConv3x3Kernels(opts: BuildOptions = {}): Conv3x3Kernels | st
       if (scratch.length < need) scratch = new Float32Array(need);
       ran(s.conv3x3_filter_grad(x, dy, n, h, w, c, oc, scratch, df), "filter gradient");
     },
+  };
+}
+
+/**
+ * Batch normalisation in training over a channels-last [rows, c] array (the quantities of
+ * `batchnorm_train.ts`). Each returns false, its outputs untouched, when it cannot run (no
+ * rows, no memory): the caller keeps oneDNN.
+ */
+export interface BatchNormKernels {
+  /** y = (x - mean) / sqrt(var + eps) * gamma + beta; the batch mean and biased variance. */
+  forward(
+    x: Float32Array,
+    c: number,
+    eps: number,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+  ): boolean;
+  /** dx, dgamma, dbeta of {@link forward} for dy, with its batch statistics. */
+  backward(
+    dy: Float32Array,
+    x: Float32Array,
+    c: number,
+    eps: number,
+    gamma: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+  ): boolean;
+}
+
+let loadedBatchNorm: BatchNormKernels | string | undefined;
+
+/** The batch-norm kernels, built and opened once; or why not (as {@link loadNativeKernels}). */
+export function loadBatchNormKernels(): BatchNormKernels | string {
+  if (loadedBatchNorm === undefined) loadedBatchNorm = openBatchNormKernels();
+  return loadedBatchNorm;
+}
+
+/** {@link loadBatchNormKernels} uncached, with other build options. */
+export function openBatchNormKernels(opts: BuildOptions = {}): BatchNormKernels | string {
+  const lib = openLibrary("batchnorm_kernels.c", BATCH_NORM_SYMBOLS, opts);
+  if (typeof lib === "string") return lib;
+  const s = lib.symbols;
+  return {
+    forward: (x, c, eps, gamma, beta, y, mean, variance) =>
+      s.bn_train_forward(x, BigInt(x.length / c), c, eps, gamma, beta, y, mean, variance) === 0,
+    backward: (dy, x, c, eps, gamma, mean, variance, dx, dgamma, dbeta) =>
+      s.bn_train_backward(
+        dy,
+        x,
+        BigInt(x.length / c),
+        c,
+        eps,
+        gamma,
+        mean,
+        variance,
+        dx,
+        dgamma,
+        dbeta,
+      ) === 0,
   };
 }

@@ -3,6 +3,7 @@ import { maxPool2x2, maxPool2x2Grad } from "./maxpool_2x2_kernels.ts";
 import { resizeX2, resizeX2Grad } from "./resize_x2_kernels.ts";
 import * as tf from "@tensorflow/tfjs";
 import {
+  loadBatchNormKernels,
   loadConcatKernels,
   loadConv3x3Kernels,
   loadNativeKernels,
@@ -150,6 +151,64 @@ Deno.test({
       k.forward(x, shape, filter, null, oc, y);
       assertClose([y.map((v, i) => v + bias[i % oc])], [expected[0]], `${what} no bias`, 1e-4);
     }
+  },
+});
+
+const bn = loadBatchNormKernels();
+
+/** Batch norm in training and its gradient in double, the formulas of batchnorm_train.ts. */
+function batchNormReference(x: Float32Array, dy: Float32Array, c: number, eps: number) {
+  const rows = x.length / c, gamma = (k: number) => 0.5 + k / c, beta = (k: number) => k - 2;
+  const mean = new Float64Array(c), variance = new Float64Array(c);
+  for (let i = 0; i < x.length; i++) mean[i % c] += x[i] / rows;
+  for (let i = 0; i < x.length; i++) variance[i % c] += (x[i] - mean[i % c]) ** 2 / rows;
+  const sd = Array.from(variance, (v) => Math.sqrt(v + eps));
+  const xhat = x.map((v, i) => (v - mean[i % c]) / sd[i % c]);
+  const db = new Float64Array(c), dg = new Float64Array(c);
+  for (let i = 0; i < x.length; i++) {
+    db[i % c] += dy[i];
+    dg[i % c] += dy[i] * xhat[i];
+  }
+  const y = xhat.map((v, i) => v * gamma(i % c) + beta(i % c));
+  const dx = dy.map((d, i) => {
+    const k = i % c;
+    return gamma(k) / sd[k] * (d - db[k] / rows - xhat[i] * dg[k] / rows);
+  });
+  const g = Float32Array.from({ length: c }, (_, k) => gamma(k));
+  const b = Float32Array.from({ length: c }, (_, k) => beta(k));
+  return { g, b, y, mean, variance, dx, dg, db };
+}
+
+Deno.test({
+  name:
+    "C batch norm in training and its gradient match double precision, alike on 1 and 2 threads",
+  ignore: typeof bn === "string",
+  fn: () => {
+    const k = bn as Exclude<typeof bn, string>;
+    // Rows below and above a partial-sum block (1024); a mean far from 0 (no cancellation).
+    for (const [rows, c, offset] of [[1, 3, 0], [37, 8, 0], [3000, 40, 0], [2500, 5, 1000]]) {
+      const x = values(rows * c, rows + c).map((v) => v * 3 + offset), dy = values(rows * c, 7);
+      const ref = batchNormReference(x, dy, c, 1e-3);
+      const what = `batch norm ${rows} x ${c} (+${offset})`;
+      const results = [1, 2].map((threads) => {
+        setOmpThreads(threads);
+        const y = new Float32Array(rows * c), mean = new Float32Array(c);
+        const variance = new Float32Array(c), dx = new Float32Array(rows * c);
+        const dg = new Float32Array(c), db = new Float32Array(c);
+        assert.ok(k.forward(x, c, 1e-3, ref.g, ref.b, y, mean, variance), what);
+        assert.ok(k.backward(dy, x, c, 1e-3, ref.g, mean, variance, dx, dg, db), what);
+        return [y, mean, variance, dx, dg, db];
+      });
+      setOmpThreads(1);
+      const expected = [ref.y, ref.mean, ref.variance, ref.dx, ref.dg, ref.db].map((a) =>
+        Float32Array.from(a)
+      );
+      assertClose(results[0], expected, what, 1e-4);
+      results[0].forEach((r, i) => sameBits(`${what} [${i}], 2 threads`, results[1][i], r));
+    }
+    // Nothing to normalise: refused, and the caller keeps oneDNN.
+    const none = new Float32Array(0), one = new Float32Array(1);
+    assert.equal(k.forward(none, 1, 1e-3, one, one, none, one, one), false);
   },
 });
 

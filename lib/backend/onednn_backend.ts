@@ -24,7 +24,12 @@ import * as tf from "@tensorflow/tfjs";
 import { PooledCPUBackend } from "./pooled_cpu_backend.ts";
 import { loadOneDNN, ompThreads, type OneDNN, setOmpThreads } from "./onednn_ffi.ts";
 import { JS_X2_KERNELS, oneDNNKernels } from "./onednn_kernels.ts";
-import { loadConcatKernels, loadConv3x3Kernels, loadNativeKernels } from "./native_kernels.ts";
+import {
+  loadBatchNormKernels,
+  loadConcatKernels,
+  loadConv3x3Kernels,
+  loadNativeKernels,
+} from "./native_kernels.ts";
 import { routeTrainingBatchNorm } from "./batchnorm_train.ts";
 import { registerReluGrad } from "./relu_grad.ts";
 
@@ -53,14 +58,17 @@ export function registerOneDNNBackend(opts: { threads?: number } = {}): string |
     : typeof copies === "string"
     ? `C pooling and up-sampling, oneDNN concatenation: ${copies}`
     : "C pooling, up-sampling and concatenation";
+  const bn = loadBatchNormKernels();
   nativeNote += typeof conv3x3 === "string"
     ? `; 3x3 convolutions on oneDNN (${conv3x3})`
     : "; C 3x3 convolutions of 8k outputs";
+  nativeNote += typeof bn === "string" ? `; oneDNN batch norm (${bn})` : ", C batch norm";
   const ours = oneDNNKernels(
     dnnl,
     typeof native === "string" ? JS_X2_KERNELS : native,
     typeof copies === "string" ? null : copies,
     typeof conv3x3 === "string" ? null : conv3x3,
+    typeof bn === "string" ? null : bn,
   );
   const replaced = new Set(ours.map((k) => k.kernelName));
   for (const k of tf.getKernelsForBackend("cpu")) {

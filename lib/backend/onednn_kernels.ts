@@ -14,7 +14,12 @@ import { D, type OneDNN } from "./onednn_ffi.ts";
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from "./batchnorm_train.ts";
 import { isResizeX2, resizeX2, resizeX2Grad } from "./resize_x2_kernels.ts";
 import { isMaxPool2x2, maxPool2x2, maxPool2x2Grad } from "./maxpool_2x2_kernels.ts";
-import type { ConcatKernels, Conv3x3Kernels, X2Kernels } from "./native_kernels.ts";
+import type {
+  BatchNormKernels,
+  ConcatKernels,
+  Conv3x3Kernels,
+  X2Kernels,
+} from "./native_kernels.ts";
 import { clip, compare, type Comparison, logicalAnd, select } from "./clip_kernels.ts";
 import { RELU_GRAD } from "./relu_grad.ts";
 import { ADAM_UPDATE, type AdamConstants, adamUpdateCpu } from "./adam_update.ts";
@@ -30,6 +35,7 @@ import {
   copyColumns,
   eltwise,
   eltwiseBackward,
+  filterGrad1x1,
   maxPool,
   maxPoolBackward,
   softmax,
@@ -41,6 +47,28 @@ import {
  * native call costs a few µs); tests set it to 0 to run every case natively.
  */
 export const nativeMin = { size: 4096 };
+
+/**
+ * Our paths of this backend that {@link setOneDNNStock} can turn off: the C 3x3 convolutions
+ * and batch norm, and the 1x1 filter gradient as a matrix product.
+ */
+export const OUR_PATHS = ["conv3x3", "batchNorm", "filterGrad1x1"] as const;
+const stockPaths = new Set<string>();
+
+/**
+ * Runs oneDNN's own primitives instead of our paths `names` (`stock` true), or ours again
+ * (false), to measure what each gains in the same run (`bench/train_step.ts --stock`). Other
+ * names are ignored.
+ * @example
+ * setOneDNNStock(["conv3x3"], true); // time...; then setOneDNNStock(["conv3x3"], false)
+ */
+export function setOneDNNStock(names: readonly string[], stock: boolean): void {
+  for (const name of names) {
+    if (!(OUR_PATHS as readonly string[]).includes(name)) continue;
+    if (stock) stockPaths.add(name);
+    else stockPaths.delete(name);
+  }
+}
 
 type Info = tf.TensorInfo;
 type Args = Parameters<tf.KernelFunc>[0];
@@ -123,6 +151,13 @@ function isStrided1x1(c: ConvGeometry): boolean {
   return c.filterHeight === 1 && c.filterWidth === 1 && (c.strideHeight > 1 || c.strideWidth > 1);
 }
 
+/** A 1x1 convolution, stride 1, unpadded: a matrix product over the pixels. */
+function isPointwise(c: ConvGeometry): boolean {
+  const p = c.padInfo;
+  return c.filterHeight === 1 && c.filterWidth === 1 && c.strideHeight === 1 &&
+    c.strideWidth === 1 && p.top === 0 && p.left === 0 && p.bottom === 0 && p.right === 0;
+}
+
 /**
  * A 3x3 convolution, stride 1, "same" padding, with 8k output channels: what `conv3x3` (our C,
  * `native/conv3x3_kernels.c`) computes, and a dense block's layers are. It takes the filter
@@ -155,7 +190,7 @@ function convKernels(dnnl: OneDNN, conv3x3: Conv3x3Kernels | null): tf.KernelCon
     if (c === null || xv === null || fv === null || (bias != null && bv === null)) return null;
     if (bias != null && size(bias.shape) !== c.outChannels) return null;
     const y = backend.alloc(c.batchSize * c.outHeight * c.outWidth * c.outChannels);
-    if (conv3x3 !== null && isConv3x3(c) && c.outChannels <= 16) {
+    if (conv3x3 !== null && !stockPaths.has("conv3x3") && isConv3x3(c) && c.outChannels <= 16) {
       conv3x3.forward(xv, x.shape, fv, bv, c.outChannels, y);
     } else {
       convForward(dnnl, c, xv, fv, bv, y);
@@ -184,8 +219,13 @@ function convKernels(dnnl: OneDNN, conv3x3: Conv3x3Kernels | null): tf.KernelCon
       const xv = values(backend, x), dyv = values(backend, dy);
       if (c === null || xv === null || dyv === null || isStrided1x1(c)) return null;
       const df = backend.alloc(size(filterShape));
-      if (conv3x3 !== null && isConv3x3(c)) conv3x3.filterGrad(xv, dyv, x.shape, c.outChannels, df);
-      else convBackwardFilter(dnnl, c, xv, dyv, df);
+      if (conv3x3 !== null && !stockPaths.has("conv3x3") && isConv3x3(c)) {
+        conv3x3.filterGrad(xv, dyv, x.shape, c.outChannels, df);
+      } else if (!stockPaths.has("filterGrad1x1") && isPointwise(c)) {
+        filterGrad1x1(dnnl, xv.length / c.inChannels, c.inChannels, c.outChannels, xv, dyv, df);
+      } else {
+        convBackwardFilter(dnnl, c, xv, dyv, df);
+      }
       return output(backend, [...filterShape], df);
     }),
   ];
@@ -455,7 +495,7 @@ function batchNormKernel(dnnl: OneDNN): tf.KernelConfig {
 }
 
 /** `BatchNormTrain` and its gradient (see `batchnorm_train.ts`) as oneDNN's fused batch norm. */
-function trainingBatchNormKernels(dnnl: OneDNN): tf.KernelConfig[] {
+function trainingBatchNormKernels(dnnl: OneDNN, bn: BatchNormKernels | null): tf.KernelConfig[] {
   const forward = kernel(BATCH_NORM_TRAIN, (args) => {
     const backend = args.backend as PooledCPUBackend;
     const { x, gamma, beta, mm, mv } = args.inputs as Record<string, Info>;
@@ -465,18 +505,11 @@ function trainingBatchNormKernels(dnnl: OneDNN): tf.KernelConfig[] {
     const rows = xv.length / channels;
     const y = backend.alloc(xv.length);
     const mean = new Float32Array(channels), variance = new Float32Array(channels);
-    batchNormTraining(
-      dnnl,
-      rows,
-      channels,
-      args.attrs!.epsilon as number,
-      xv,
-      g,
-      b,
-      y,
-      mean,
-      variance,
-    );
+    const eps = args.attrs!.epsilon as number;
+    const ours = bn !== null && !stockPaths.has("batchNorm");
+    if (!ours || !bn.forward(xv, channels, eps, g, b, y, mean, variance)) {
+      batchNormTraining(dnnl, rows, channels, eps, xv, g, b, y, mean, variance);
+    }
     const decay = args.attrs!.decay as number;
     const mmNew = m0.map((v, c) => v - (v - mean[c]) * decay);
     const mvNew = v0.map((v, c) => v - (v - variance[c]) * decay);
@@ -493,20 +526,23 @@ function trainingBatchNormKernels(dnnl: OneDNN): tf.KernelConfig[] {
     const dx = backend.alloc(xv.length);
     const dg = new Float32Array(channels), db = new Float32Array(channels);
     const eps = args.attrs!.epsilon as number;
-    batchNormTrainingBackward(
-      dnnl,
-      xv.length / channels,
-      channels,
-      eps,
-      dyv,
-      xv,
-      g,
-      m,
-      v,
-      dx,
-      dg,
-      db,
-    );
+    const ours = bn !== null && !stockPaths.has("batchNorm");
+    if (!ours || !bn.backward(dyv, xv, channels, eps, g, m, v, dx, dg, db)) {
+      batchNormTrainingBackward(
+        dnnl,
+        xv.length / channels,
+        channels,
+        eps,
+        dyv,
+        xv,
+        g,
+        m,
+        v,
+        dx,
+        dg,
+        db,
+      );
+    }
     return [
       output(backend, [...x.shape], dx),
       output(backend, [channels], dg),
@@ -735,6 +771,7 @@ export function oneDNNKernels(
   x2: X2Kernels = JS_X2_KERNELS,
   copies: ConcatKernels | null = null,
   conv3x3: Conv3x3Kernels | null = null,
+  bn: BatchNormKernels | null = null,
 ): tf.KernelConfig[] {
   return [
     ...convKernels(dnnl, conv3x3),
@@ -743,7 +780,7 @@ export function oneDNNKernels(
     ...binaryKernels(dnnl),
     ...reductionKernels(dnnl),
     batchNormKernel(dnnl),
-    ...trainingBatchNormKernels(dnnl),
+    ...trainingBatchNormKernels(dnnl, bn),
     ...concatKernels(dnnl, copies),
     sliceKernel(dnnl),
     softmaxKernel(dnnl),

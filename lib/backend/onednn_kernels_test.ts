@@ -37,6 +37,8 @@ const t4 = (shape: number[], seed: number) =>
 const convCases = [
   ...CONV_CASES,
   { x: [1, 9, 9, 17], k: [3, 3, 17, 16], s: 1, pad: "same" as const }, // growth-rate-like outputs
+  { x: [2, 5, 14, 24], k: [3, 3, 24, 8], s: 1, pad: "same" as const }, // a dense layer's (C on AVX2)
+  { x: [2, 6, 7, 24], k: [1, 1, 24, 2], s: 1, pad: "valid" as const }, // a classifier's
 ];
 
 Deno.test({

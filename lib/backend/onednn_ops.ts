@@ -264,6 +264,39 @@ export function convBackwardFilter(
   run(dnnl, p, [x, dy, dFilter]);
 }
 
+/**
+ * dFilter [cin, cout] of a 1x1, stride-1, unpadded convolution of x [rows, cin] (NHWC pixels
+ * as rows) for dy [rows, cout]: the matrix product x^T dy, with x read transposed in place.
+ * oneDNN's convolution filter gradient reordered x and dy to blocked layouts first: 9.4
+ * against 4.1 ms for the liver classifier (24 -> 2 at 4 x 256 x 256), 7.3 against 3.8 ms for a
+ * transition down (40 -> 40 at 4 x 128 x 128), 1 thread.
+ */
+export function filterGrad1x1(
+  dnnl: OneDNN,
+  rows: number,
+  cin: number,
+  cout: number,
+  x: Float32Array,
+  dy: Float32Array,
+  dFilter: Float32Array,
+): void {
+  const p = cached(`conv:bwd_filter_1x1:${rows}:${cin}:${cout}`, () => {
+    const xt = stridedDesc(dnnl, [cin, rows], [1, cin]);
+    const d = denseDesc(dnnl, [rows, cout]), dw = denseDesc(dnnl, [cin, cout]);
+    const op = opDesc();
+    check(
+      dnnl.sym.dnnl_matmul_desc_init(op.ptr, xt.ptr, d.ptr, null, dw.ptr),
+      "matmul_desc_init",
+    );
+    return createPrimitive(dnnl, "1x1 filter gradient (matmul)", { op: op.buf }, [
+      { arg: D.argSrc, user: xt },
+      { arg: D.argWeights, user: d },
+      { arg: D.argDst, user: dw },
+    ]);
+  });
+  run(dnnl, p, [x, dy, dFilter]);
+}
+
 /** y = f(x) element-wise over `n` values (oneDNN's alpha/beta conventions). */
 export function eltwise(
   dnnl: OneDNN,
