@@ -79,7 +79,7 @@ Deno.test("every task exits with its status when its work is done", async () => 
       "--slices",
       "6",
     );
-    await ok(root, "cli/inspect.ts", join(data, "volume-0.nii.gz"));
+    await ok(root, "cli/inspect.ts", join(data, "volume-0.nii"));
     const trained = await ok(
       root,
       "cli/train.ts",

@@ -6,8 +6,8 @@
  * - `native/conv3x3_kernels.c`: 3x3 stride-1 convolutions with 8k output channels and their
  *   filter gradient (AVX2 and FMA), where oneDNN's AVX2 kernels are slow on a dense block's
  *   few output channels;
- * - `native/batchnorm_kernels.c`: batch normalisation in training and its gradient, at the
- *   speed of their passes over memory.
+ * - `native/batchnorm_kernels.c`: batch normalisation (statistics, normalisation with the ELU
+ *   or ReLU after it in the same pass, gradient) at the speed of their passes over memory.
  *
  * Why not oneDNN: its pooling on NHWC arrays whose channel counts are not a multiple of 8 took
  * 15-50 ms a call, and its linear resampling samples at pixel centres where tfjs's up-sampling
@@ -73,9 +73,10 @@ const CONV3X3_SYMBOLS = {
 } as const;
 
 const BATCH_NORM_SYMBOLS = {
-  bn_train_forward: {
-    parameters: ["buffer", "i64", "i32", "f32", "buffer", "buffer", "buffer", "buffer", "buffer"],
-    result: "i32",
+  bn_train_stats: { parameters: ["buffer", "i64", "i32", "buffer", "buffer"], result: "i32" },
+  bn_affine: {
+    parameters: ["buffer", "i64", "i32", "buffer", "buffer", "buffer", "i32", "buffer"],
+    result: "void",
   },
   bn_train_backward: {
     parameters: [
@@ -318,24 +319,30 @@ export function openConv3x3Kernels(opts: BuildOptions = {}): Conv3x3Kernels | st
   };
 }
 
+/** The activations batch norm's normalisation can apply in the same pass. */
+export type NormActivation = "none" | "elu" | "relu";
+const NORM_ACTIVATIONS: NormActivation[] = ["none", "elu", "relu"];
+
 /**
- * Batch normalisation in training over a channels-last [rows, c] array (the quantities of
- * `batchnorm_train.ts`). Each returns false, its outputs untouched, when it cannot run (no
- * rows, no memory): the caller keeps oneDNN.
+ * Batch normalisation over a channels-last [rows, c] array (the quantities of
+ * `batchnorm_train.ts`): its statistics, its normalisation (with an ELU after it, in the same
+ * pass) and its gradient. `stats` and `backward` return false, their outputs untouched, when
+ * they cannot run (no rows, no memory): the caller keeps oneDNN.
  */
 export interface BatchNormKernels {
-  /** y = (x - mean) / sqrt(var + eps) * gamma + beta; the batch mean and biased variance. */
-  forward(
+  /** The batch mean and biased variance per channel of x. */
+  stats(x: Float32Array, c: number, mean: Float32Array, variance: Float32Array): boolean;
+  /** out = act((x - mean) * scale + shift) per channel: none, ELU (alpha 1) or ReLU. */
+  affine(
     x: Float32Array,
     c: number,
-    eps: number,
-    gamma: Float32Array,
-    beta: Float32Array,
-    y: Float32Array,
     mean: Float32Array,
-    variance: Float32Array,
-  ): boolean;
-  /** dx, dgamma, dbeta of {@link forward} for dy, with its batch statistics. */
+    scale: Float32Array,
+    shift: Float32Array,
+    act: NormActivation,
+    out: Float32Array,
+  ): void;
+  /** dx, dgamma, dbeta of batch norm in training for dy, with its batch statistics. */
   backward(
     dy: Float32Array,
     x: Float32Array,
@@ -364,8 +371,19 @@ export function openBatchNormKernels(opts: BuildOptions = {}): BatchNormKernels 
   if (typeof lib === "string") return lib;
   const s = lib.symbols;
   return {
-    forward: (x, c, eps, gamma, beta, y, mean, variance) =>
-      s.bn_train_forward(x, BigInt(x.length / c), c, eps, gamma, beta, y, mean, variance) === 0,
+    stats: (x, c, mean, variance) =>
+      s.bn_train_stats(x, BigInt(x.length / c), c, mean, variance) === 0,
+    affine: (x, c, mean, scale, shift, act, out) =>
+      s.bn_affine(
+        x,
+        BigInt(x.length / c),
+        c,
+        mean,
+        scale,
+        shift,
+        NORM_ACTIVATIONS.indexOf(act),
+        out,
+      ),
     backward: (dy, x, c, eps, gamma, mean, variance, dx, dgamma, dbeta) =>
       s.bn_train_backward(
         dy,

@@ -181,7 +181,7 @@ function batchNormReference(x: Float32Array, dy: Float32Array, c: number, eps: n
 
 Deno.test({
   name:
-    "C batch norm in training and its gradient match double precision, alike on 1 and 2 threads",
+    "C batch norm (+ ELU or ReLU) and its gradient match double precision, alike on 1 and 2 threads",
   ignore: typeof bn === "string",
   fn: () => {
     const k = bn as Exclude<typeof bn, string>;
@@ -192,15 +192,22 @@ Deno.test({
       const what = `batch norm ${rows} x ${c} (+${offset})`;
       const results = [1, 2].map((threads) => {
         setOmpThreads(threads);
-        const y = new Float32Array(rows * c), mean = new Float32Array(c);
-        const variance = new Float32Array(c), dx = new Float32Array(rows * c);
-        const dg = new Float32Array(c), db = new Float32Array(c);
-        assert.ok(k.forward(x, c, 1e-3, ref.g, ref.b, y, mean, variance), what);
+        const mean = new Float32Array(c), variance = new Float32Array(c);
+        assert.ok(k.stats(x, c, mean, variance), what);
+        const scale = variance.map((v, j) => ref.g[j] / Math.sqrt(v + 1e-3));
+        const [y, elu, relu] = (["none", "elu", "relu"] as const).map((act) => {
+          const out = new Float32Array(rows * c);
+          k.affine(x, c, mean, scale, ref.b, act, out);
+          return out;
+        });
+        const dx = new Float32Array(rows * c), dg = new Float32Array(c), db = new Float32Array(c);
         assert.ok(k.backward(dy, x, c, 1e-3, ref.g, mean, variance, dx, dg, db), what);
-        return [y, mean, variance, dx, dg, db];
+        return [y, elu, relu, mean, variance, dx, dg, db];
       });
       setOmpThreads(1);
-      const expected = [ref.y, ref.mean, ref.variance, ref.dx, ref.dg, ref.db].map((a) =>
+      const elu = ref.y.map((v) => v > 0 ? v : Math.expm1(v));
+      const relu = ref.y.map((v) => v < 0 ? 0 : v);
+      const expected = [ref.y, elu, relu, ref.mean, ref.variance, ref.dx, ref.dg, ref.db].map((a) =>
         Float32Array.from(a)
       );
       assertClose(results[0], expected, what, 1e-4);
@@ -208,7 +215,24 @@ Deno.test({
     }
     // Nothing to normalise: refused, and the caller keeps oneDNN.
     const none = new Float32Array(0), one = new Float32Array(1);
-    assert.equal(k.forward(none, 1, 1e-3, one, one, none, one, one), false);
+    assert.equal(k.stats(none, 1, one, one), false);
+    // ELU and ReLU keep NaN, -0 and infinities as tfjs does; ELU's exp over its whole range.
+    const special = Float32Array.from([NaN, -0, 0, -Infinity, Infinity, -100, -87.5, -30, -1e-8]);
+    const ones = new Float32Array(special.length).fill(1), zeros = new Float32Array(special.length);
+    for (
+      const [act, f] of [["elu", (v: number) => v > 0 ? v : Math.expm1(v)], [
+        "relu",
+        (v: number) => v < 0 ? 0 : v,
+      ]] as const
+    ) {
+      const out = new Float32Array(special.length);
+      k.affine(special, special.length, zeros, ones, zeros, act, out);
+      const want = Float32Array.from(special, f);
+      for (let i = 0; i < out.length; i++) {
+        const close = Object.is(out[i], want[i]) || Math.abs(out[i] - want[i]) < 1e-7;
+        assert.ok(close, `${act}(${special[i]}) = ${out[i]}, want ${want[i]}`);
+      }
+    }
   },
 });
 

@@ -9,7 +9,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { PooledCPUBackend } from "./pooled_cpu_backend.ts";
+import type { Deferred, PooledCPUBackend } from "./pooled_cpu_backend.ts";
 import { D, type OneDNN } from "./onednn_ffi.ts";
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from "./batchnorm_train.ts";
 import { isResizeX2, resizeX2, resizeX2Grad } from "./resize_x2_kernels.ts";
@@ -296,11 +296,19 @@ const UNARY: [string, number, number, number][] = [
   ["Tanh", D.eltTanh, 0, 0],
 ];
 
-function unaryKernels(dnnl: OneDNN): tf.KernelConfig[] {
+function unaryKernels(dnnl: OneDNN, bn: BatchNormKernels | null): tf.KernelConfig[] {
   const unary = UNARY.map(([name, alg, alpha, beta]) =>
     kernel(name, (args) => {
       const backend = args.backend as PooledCPUBackend;
       const { x } = args.inputs as Record<string, Info>;
+      // A batch norm's output not computed yet: normalise and activate in one pass.
+      const act = name === "Elu" ? "elu" : name === "Relu" ? "relu" : null;
+      const norm = act !== null && bn !== null ? normalisationOf(backend, x) : undefined;
+      if (norm !== undefined) {
+        const y = backend.alloc(norm.source.length);
+        bn!.affine(norm.source, norm.channels, norm.mean, norm.scale, norm.shift, act!, y);
+        return output(backend, [...x.shape], y);
+      }
       const xv = values(backend, x);
       if (xv === null || xv.length < nativeMin.size) return null;
       const y = backend.alloc(xv.length);
@@ -464,7 +472,53 @@ function reductionKernels(dnnl: OneDNN): tf.KernelConfig[] {
   return [make("Sum", false), make("Mean", true)];
 }
 
-function batchNormKernel(dnnl: OneDNN): tf.KernelConfig {
+/** A batch norm's y = (x - mean) * scale + shift over the last axis, deferred to its reader. */
+interface Normalisation extends Deferred {
+  normalisation: true;
+  channels: number;
+  mean: Float32Array;
+  scale: Float32Array;
+  shift: Float32Array;
+}
+
+/**
+ * The batch norm output of x's shape as a deferred tensor (`PooledCPUBackend.defer`): an ELU
+ * or ReLU reading it folds the normalisation into its own pass (`bn_affine`), any other reader
+ * computes it. The statistics and parameters are copied: a variable may be replaced meanwhile.
+ */
+function deferNormalisation(
+  backend: PooledCPUBackend,
+  bn: BatchNormKernels,
+  x: Info,
+  source: Float32Array,
+  mean: Float32Array,
+  scale: Float32Array,
+  shift: Float32Array,
+): Info {
+  const channels = x.shape[x.shape.length - 1];
+  const recipe: Normalisation = {
+    normalisation: true,
+    source,
+    channels,
+    mean: mean.slice(),
+    scale,
+    shift: shift.slice(),
+    compute: (out) => bn.affine(source, channels, recipe.mean, scale, recipe.shift, "none", out),
+  };
+  return backend.defer([...x.shape], recipe);
+}
+
+function normalisationOf(backend: PooledCPUBackend, t: Info): Normalisation | undefined {
+  const d = backend.deferred<Normalisation>(t.dataId);
+  return d?.normalisation === true && t.dtype === "float32" ? d : undefined;
+}
+
+/** scale / sqrt(variance + eps) per channel (scale 1 when absent). */
+function normalisingScale(variance: Float32Array, scale: Float32Array | null, eps: number) {
+  return variance.map((v, c) => (scale === null ? 1 : scale[c]) / Math.sqrt(v + eps));
+}
+
+function batchNormKernel(dnnl: OneDNN, bn: BatchNormKernels | null): tf.KernelConfig {
   return kernel("FusedBatchNorm", (args) => {
     const backend = args.backend as PooledCPUBackend;
     const { x, mean, variance, scale, offset } = args.inputs as Record<string, Info>;
@@ -477,12 +531,17 @@ function batchNormKernel(dnnl: OneDNN): tf.KernelConfig {
     const m = perChannel(mean), v = perChannel(variance);
     const s = perChannel(scale), o = perChannel(offset);
     if (!m || !v || s === undefined || o === undefined) return null;
+    const eps = (args.attrs!.varianceEpsilon as number) ?? 1e-3;
+    if (bn !== null && !stockPaths.has("batchNorm")) {
+      const shift = o ?? new Float32Array(channels);
+      return deferNormalisation(backend, bn, x, xv, m, normalisingScale(v, s, eps), shift);
+    }
     const y = backend.alloc(xv.length);
     batchNormInference(
       dnnl,
       xv.length / channels,
       channels,
-      (args.attrs!.varianceEpsilon as number) ?? 1e-3,
+      eps,
       xv,
       m,
       v,
@@ -503,19 +562,20 @@ function trainingBatchNormKernels(dnnl: OneDNN, bn: BatchNormKernels | null): tf
     if (!xv || !g || !b || !m0 || !v0) throw new Error("onednn BatchNormTrain: float32 only");
     const channels = x.shape[x.shape.length - 1];
     const rows = xv.length / channels;
-    const y = backend.alloc(xv.length);
     const mean = new Float32Array(channels), variance = new Float32Array(channels);
     const eps = args.attrs!.epsilon as number;
-    const ours = bn !== null && !stockPaths.has("batchNorm");
-    if (!ours || !bn.forward(xv, channels, eps, g, b, y, mean, variance)) {
-      batchNormTraining(dnnl, rows, channels, eps, xv, g, b, y, mean, variance);
+    let y: Info;
+    if (bn !== null && !stockPaths.has("batchNorm") && bn.stats(xv, channels, mean, variance)) {
+      y = deferNormalisation(backend, bn, x, xv, mean, normalisingScale(variance, g, eps), b);
+    } else {
+      const yv = backend.alloc(xv.length);
+      batchNormTraining(dnnl, rows, channels, eps, xv, g, b, yv, mean, variance);
+      y = output(backend, [...x.shape], yv);
     }
     const decay = args.attrs!.decay as number;
     const mmNew = m0.map((v, c) => v - (v - mean[c]) * decay);
     const mvNew = v0.map((v, c) => v - (v - variance[c]) * decay);
-    return [y, mean, variance, mmNew, mvNew].map((a, i) =>
-      output(backend, i === 0 ? [...x.shape] : [channels], a)
-    );
+    return [y, ...[mean, variance, mmNew, mvNew].map((a) => output(backend, [channels], a))];
   });
   const backward = kernel(BATCH_NORM_TRAIN_GRAD, (args) => {
     const backend = args.backend as PooledCPUBackend;
@@ -776,10 +836,10 @@ export function oneDNNKernels(
   return [
     ...convKernels(dnnl, conv3x3),
     ...poolKernels(dnnl, x2),
-    ...unaryKernels(dnnl),
+    ...unaryKernels(dnnl, bn),
     ...binaryKernels(dnnl),
     ...reductionKernels(dnnl),
-    batchNormKernel(dnnl),
+    batchNormKernel(dnnl, bn),
     ...trainingBatchNormKernels(dnnl, bn),
     ...concatKernels(dnnl, copies),
     sliceKernel(dnnl),

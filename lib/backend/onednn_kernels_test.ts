@@ -10,6 +10,7 @@ import { broadcastDims, kernelCalls, nativeMin, reductionDims } from "./onednn_k
 import { openOneDNN } from "./onednn_ffi.ts";
 import { implementations } from "./onednn_primitives.ts";
 import { createAdam } from "../train/adam.ts";
+import type { PooledCPUBackend } from "./pooled_cpu_backend.ts";
 
 // One thread: the suite runs test files side by side on 2 cores, and an OpenMP barrier waiting
 // for a descheduled second thread costs milliseconds per kernel.
@@ -500,6 +501,41 @@ Deno.test({
       "BatchNormTrain",
       "BatchNormTrainGrad",
     ]);
+  },
+});
+
+Deno.test({
+  name: "batch norm then ELU or ReLU on onednn (one pass) matches cpu; nothing stays deferred",
+  ignore,
+  fn: async () => {
+    const xv = values(3 * 5 * 4 * 24, 31).map((v) => 4 * v + 2), w = values(3 * 5 * 4 * 24, 32);
+    for (const act of ["elu", "relu"] as const) {
+      const activate = (t: tf.Tensor) => act === "elu" ? t.elu() : t.relu();
+      const run = () => {
+        // A new layer each run: training updates its moving statistics.
+        const layer = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-3 });
+        layer.build([null, 5, 4, 24]);
+        layer.setWeights(layer.getWeights().map((t, i) => t.add(i + 0.5)));
+        const x = tf.tensor4d(xv, [3, 5, 4, 24]), weight = tf.tensor4d(w, [3, 5, 4, 24]);
+        const bn = (t: tf.Tensor, training: boolean) => layer.apply(t, { training }) as tf.Tensor;
+        const f = (t: tf.Tensor) => activate(bn(t, true)).mul(weight).sum();
+        const { grads } = tf.variableGrads(
+          () => f(x) as tf.Scalar,
+          layer.trainableWeights.map((v) => v.read() as tf.Variable),
+        );
+        return [
+          activate(bn(x, false)),
+          bn(x, false), // read whole
+          bn(x, false).max(), // read by a cpu kernel
+          tf.grad(f)(x),
+          ...Object.values(grads),
+        ];
+      };
+      const kernels = [act === "elu" ? "Elu" : "Relu", "FusedBatchNorm", "BatchNormTrain"];
+      await compare(`batch norm + ${act}`, run, 1e-4, kernels);
+      const backend = tf.findBackend("onednn") as PooledCPUBackend;
+      assert.equal(backend.deferredCount(), 0, act);
+    }
   },
 });
 

@@ -16,6 +16,12 @@
  * read out of the backend (`dataSync`, `data`) is first replaced by an exact copy that is never
  * pooled: the caller may keep it, and tfjs's weight serialisation reads `array.buffer` whole.
  *
+ * Deferred tensors ({@link PooledCPUBackend.defer}): a kernel may return a tensor whose values
+ * are computed from one of its inputs when first read, so that the next kernel can fold that
+ * work into its own pass instead (batch norm's normalisation into the ELU after it: one pass
+ * over memory instead of two). Reading `values` from the backend's data, as every kernel and
+ * `dataSync` do, computes them; the input's buffer stays out of the pool until then.
+ *
  * @example
  * ```ts
  * tf.registerBackend("onednn", () => new PooledCPUBackend());
@@ -38,11 +44,19 @@ export function sizeClass(n: number): number {
   return Math.ceil(n / step) * step;
 }
 
+/** How a deferred tensor's values are made from an input's: `compute` writes them all. */
+export interface Deferred {
+  /** The input the values are computed from, kept out of the pool while they are not. */
+  source: Float32Array;
+  compute(out: Float32Array): void;
+}
+
 export class PooledCPUBackend extends MathBackendCPU {
   /** Tensors referencing each pooled buffer (absent: not ours, or read out). */
   #refs = new Map<ArrayBufferLike, number>();
   #free = new Map<number, ArrayBuffer[]>();
   #pooledBytes = 0;
+  #deferred = new Map<tf.DataId, Deferred>();
 
   /** A float32 array of `n` values, not zeroed: the caller writes every value. */
   alloc(n: number): Float32Array {
@@ -53,6 +67,54 @@ export class PooledCPUBackend extends MathBackendCPU {
     else this.#pooledBytes -= buffer.byteLength;
     this.#refs.set(buffer, 0);
     return new Float32Array(buffer, 0, n);
+  }
+
+  /**
+   * A float32 tensor of `shape` whose values `recipe.compute` writes when they are first read
+   * (see the module doc); until then {@link deferred} hands the recipe to a kernel that fuses it.
+   */
+  defer<R extends Deferred>(shape: number[], recipe: R): tf.TensorInfo {
+    const info = this.makeTensorInfo(shape, "float32");
+    const entry = this.data.get(info.dataId)!;
+    const n = shape.reduce((a, b) => a * b, 1);
+    const settle = (values: tf.backend_util.BackendValues) =>
+      Object.defineProperty(entry, "values", {
+        value: values,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    this.#hold(recipe.source);
+    this.#deferred.set(info.dataId, recipe);
+    Object.defineProperty(entry, "values", {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        const out = this.alloc(n);
+        recipe.compute(out);
+        this.#hold(out);
+        settle(out);
+        this.#release(info.dataId, recipe);
+        return out;
+      },
+      set: settle,
+    });
+    return info;
+  }
+
+  /** The recipe of a deferred tensor whose values are not computed yet, else undefined. */
+  deferred<R extends Deferred>(dataId: tf.DataId): R | undefined {
+    return this.#deferred.get(dataId) as R | undefined;
+  }
+
+  /** Deferred tensors whose values are not computed yet. */
+  deferredCount(): number {
+    return this.#deferred.size;
+  }
+
+  #release(dataId: tf.DataId, recipe: Deferred): void {
+    this.#deferred.delete(dataId);
+    this.#drop(recipe.source.buffer);
   }
 
   /** Bytes waiting in the pool. */
@@ -102,6 +164,13 @@ export class PooledCPUBackend extends MathBackendCPU {
   }
 
   override disposeData(dataId: tf.DataId, force = false): boolean {
+    const recipe = this.#deferred.get(dataId);
+    if (recipe !== undefined) {
+      // Never computed: nothing to pool but the input it held.
+      const disposed = super.disposeData(dataId, force);
+      if (!this.data.has(dataId)) this.#release(dataId, recipe);
+      return disposed;
+    }
     const values = this.data.get(dataId)?.values;
     const disposed = super.disposeData(dataId, force);
     if (ArrayBuffer.isView(values) && !this.data.has(dataId)) this.#drop(values.buffer);

@@ -6,6 +6,10 @@
  * for bit, except that a NaN input gives 0 there, not NaN (the NaN reaches the loss through the
  * forward pass either way).
  *
+ * It keeps ReLU's output, not its input: relu(x) > 0 exactly where x > 0 (and is NaN where x
+ * is), so the gradient is the same, and the input, often a batch norm's output, need never be
+ * written out (the onednn backend then normalises and activates in one pass).
+ *
  * @example
  * ```ts
  * registerReluGrad();
@@ -28,9 +32,9 @@ export function registerReluGrad(): void {
   if (registered) return;
   tf.registerGradient({
     kernelName: tf.Relu,
-    inputsToSave: ["x"],
+    outputsToSave: [true],
     gradFunc: (dyOrList, saved) => {
-      const dy = dyOrList as tf.Tensor, [x] = saved;
+      const dy = dyOrList as tf.Tensor, [x] = saved; // relu(x): see the module doc
       return {
         x: () =>
           x.dtype === "float32" && dy.dtype === "float32" &&

@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * const c = await loadCase("../data/synthetic", 0);
- * c.source;                          // "../data/synthetic/volume-0.nii.gz"
+ * c.source;                          // "../data/synthetic/volume-0.nii"
  * caseSliceCounts(c.segmentation);   // [{ z: 0, liver: 0, tumor: 0 }, ...]
  * ```
  * @module

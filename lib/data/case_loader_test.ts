@@ -10,11 +10,11 @@ Deno.test("loadCase reads volume-N and segmentation-N of a LiTS folder", async (
     await writeSyntheticSet({ out: dir, cases: 2, size: 16, seed: 1, slices: 6 });
     const c = await loadCase(dir, 1);
     assert.equal(c.id, 1);
-    assert.equal(c.source, join(dir, "volume-1.nii.gz"));
+    assert.equal(c.source, join(dir, "volume-1.nii"));
     assert.deepEqual(c.volume.shape, [16, 16, 6]);
     assert.deepEqual(c.segmentation.shape, [16, 16, 6]);
     await Deno.remove(join(dir, "segmentation-0.nii.gz"));
-    await assert.rejects(loadCase(dir, 0), /volume-0\.nii\.gz: no segmentation-0/);
+    await assert.rejects(loadCase(dir, 0), /volume-0\.nii: no segmentation-0/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -163,8 +163,15 @@ export async function writeSyntheticCase(job: SyntheticCaseJob): Promise<Synthet
     slices: job.slices,
     tumorCount: tumorFree(id) ? 0 : undefined,
   });
-  const volumePath = join(job.out, `volume-${id}.nii.gz`);
+  // The volume uncompressed, as LiTS ships its volumes: gzip took 1.2-1.8 s a 512 px volume
+  // (half of writing a case) and every training run inflated each again on reading. The
+  // labels, mostly zeros, stay gzipped (50 KB against 19 MB).
+  const volumePath = join(job.out, `volume-${id}.nii`);
   const segmentationPath = join(job.out, `segmentation-${id}.nii.gz`);
+  // A set written by an earlier version holds volume-N.nii.gz: two files for one case.
+  await Deno.remove(`${volumePath}.gz`).catch((err) => {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  });
   await writeNifti(volumePath, c.volume);
   await writeNifti(segmentationPath, c.segmentation);
   const counts = countLabels(c.segmentation);
@@ -182,7 +189,7 @@ export async function writeSyntheticCase(job: SyntheticCaseJob): Promise<Synthet
 }
 
 /**
- * Write `cases` synthetic cases (ids 0..cases-1) as `volume-N.nii.gz` (int16 HU)
+ * Write `cases` synthetic cases (ids 0..cases-1) as `volume-N.nii` (int16 HU)
  * and `segmentation-N.nii.gz` (uint8 labels) into `out`, plus `synthetic.json`
  * (this summary). Liver voxels count labels >= 1 (tumor included), as LiTS does.
  */

@@ -75,7 +75,7 @@ Deno.test("writeSyntheticSet writes a LiTS-layout folder that reads back", async
     assert.deepEqual(seen, [1, 2, 3]);
     assert.equal(summary.cases.length, 3);
     assert.equal(summary.cases[2].tumorVoxels, 0, "id 2 is tumor-free");
-    const vol = await readNifti(join(out, "volume-1.nii.gz"));
+    const vol = await readNifti(join(out, "volume-1.nii"));
     const seg = await readNifti(join(out, "segmentation-1.nii.gz"));
     const mem = generateCase(1, { seed: 3, size: 32, slices: 10 });
     assert.deepEqual(vol.shape, [32, 32, 10]);
@@ -84,6 +84,24 @@ Deno.test("writeSyntheticSet writes a LiTS-layout folder that reads back", async
     for (let i = 0; i < 3; i++) assert.ok(Math.abs(vol.spacing[i] - mem.volume.spacing[i]) < 1e-4);
     const json = JSON.parse(await Deno.readTextFile(join(out, "synthetic.json")));
     assert.equal(json.cases[1].liverVoxels, summary.cases[1].liverVoxels);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("writeSyntheticSet replaces a gzipped volume an earlier version wrote", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const opts = { out, cases: 2, size: 16, slices: 4, seed: 2, workers: 1 };
+    await writeSyntheticSet(opts);
+    await Deno.rename(join(out, "volume-1.nii"), join(out, "volume-1.nii.gz"));
+    await writeSyntheticSet(opts);
+    const names = [];
+    for await (const e of Deno.readDir(out)) names.push(e.name);
+    assert.deepEqual(names.filter((n) => n.startsWith("volume-")).sort(), [
+      "volume-0.nii",
+      "volume-1.nii",
+    ]);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
@@ -100,7 +118,7 @@ Deno.test("writeSyntheticSet writes the same files in workers as in one thread",
       s.cases.map((c) => ({ ...c, volumePath: "", segmentationPath: "" }));
     assert.deepEqual(strip(b), strip(a));
     for (let id = 0; id < 4; id++) {
-      for (const name of [`volume-${id}.nii.gz`, `segmentation-${id}.nii.gz`]) {
+      for (const name of [`volume-${id}.nii`, `segmentation-${id}.nii.gz`]) {
         assert.deepEqual(
           await Deno.readFile(join(two, name)),
           await Deno.readFile(join(one, name)),

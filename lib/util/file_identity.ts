@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * const key = JSON.stringify({
- *   volume: fileIdentity("data/synthetic/volume-3.nii.gz"),
+ *   volume: fileIdentity("data/synthetic/volume-3.nii"),
  *   code: sourceDigest(new URL("../data/", import.meta.url)),
  * });
  * ```

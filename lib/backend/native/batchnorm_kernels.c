@@ -3,16 +3,18 @@
  * for the onednn backend (lib/backend/native_kernels.ts builds and loads this file; the
  * quantities are those of batchnorm_train.ts).
  *
- * Why: both are memory-bound, and oneDNN 2.6's AVX2 kernels (bnorm_tbb_jit) took 2x the
- * time of their passes over memory: 3.4 and 3.6 ms for [65536, 40] where these take about
- * half. The forward reads x twice and writes y once; the backward reads dy and x twice and
- * writes dx once.
+ * Why: both are memory-bound, and oneDNN 2.6's AVX2 kernels (bnorm_tbb_jit) took 1.1-1.6x
+ * the time of these passes over memory. The forward is the statistics (one read of x) and the
+ * normalisation (bn_affine), which the onednn backend defers to the tensor's first reader so
+ * that an ELU after it reads x once and writes its own output (pooled_cpu_backend.ts `defer`);
+ * the backward reads dy and x twice and writes dx once.
  *
  * Arithmetic: per-channel sums in double over fixed blocks of rows, the blocks added in
  * order, so no value depends on the thread count; the statistics are rounded to float once.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <math.h>
 
 #define IDX int64_t
@@ -26,7 +28,10 @@
 /* Rows a partial sum covers: a fixed count, so that the sums do not depend on the threads. */
 #define BLOCK_ROWS 1024
 
-/* s[k] += a[k] and t[k] += a[k] * b[k] over the block's rows (b null: t[k] += a[k]^2). */
+/*
+ * s[k] += a[k] - shift[k] and t[k] += (a[k] - shift[k])^2 over the block's rows, or with b given
+ * s[k] += a[k] and t[k] += a[k] (b[k] - shift[k]).
+ */
 VECTOR_CLONES
 static void block_sums(const float *a, const float *b, const float *shift, IDX r0, IDX r1, IDX c,
                        double *s, double *t) {
@@ -76,67 +81,169 @@ static int channel_sums(const float *a, const float *b, const float *shift, IDX 
 }
 
 /*
- * out[r, k] = (a[r, k] - m[k]) * p[k] + q[k], or with b given
- * a[r, k] * p[k] + ((b[r, k] - m[k]) * u[k] + q[k]); centred first, so that a large mean
- * does not cancel.
+ * ELU (alpha 1) of v: v above 0 (and NaN), else exp(v) - 1, without branches: v = n ln 2 + r
+ * with |r| <= ln 2 / 2 (ln 2 in two parts), exp(r) by Cephes' expf polynomial, scaled by 2^n
+ * through the exponent bits; about 1e-7 from the exact value. Fused multiply-adds, as the AVX2
+ * loop below does 8 lanes at a time, so that both give the same bits (GCC would not vectorize
+ * the selects itself).
+ */
+#define EXP_C1 0.693359375f
+#define EXP_C2 2.12194440e-4f
+#define LOG2E 1.44269504089f
+static const float EXP_P[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
+                               4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+
+static inline float elu1(float v) {
+  float x = v < 0.0f ? v : 0.0f;
+  x = x > -87.0f ? x : -87.0f;
+  const int32_t ni = (int32_t)fmaf(x, LOG2E, -0.5f); /* nearest: the argument is below 0 */
+  const float n = (float)ni;
+  const float r = fmaf(n, EXP_C2, fmaf(n, -EXP_C1, x));
+  float p = EXP_P[0];
+  for (int i = 1; i < 6; i++) p = fmaf(p, r, EXP_P[i]);
+  p = fmaf(p, r * r, r) + 1.0f;
+  const int32_t bits = (ni + 127) << 23;
+  float scale;
+  memcpy(&scale, &bits, sizeof scale);
+  const float e = fmaf(p, scale, -1.0f);
+  return v > 0.0f || v != v ? v : e;
+}
+
+/* ReLU as tfjs computes it: 0 below 0, else v (-0 and NaN kept). */
+static inline float relu(float v) { return v < 0.0f ? 0.0f : v; }
+
+/* The activations after the normalisation: none, ELU (alpha 1), ReLU. */
+enum { ACT_NONE = 0, ACT_ELU = 1, ACT_RELU = 2 };
+
+/*
+ * out[i] = f((a[i] - m[k]) * p[k] + q[k]) for values [i0, i1) of rows of c channels
+ * (k = i mod c), f the activation `act`.
  */
 VECTOR_CLONES
-static void affine_rows(const float *a, const float *p, const float *q, const float *b,
-                        const float *u, const float *m, IDX rows, IDX c, float *out) {
+static void affine_span(const float *a, const float *m, const float *p, const float *q, IDX c,
+                        IDX i0, IDX i1, int act, float *o) {
+  for (IDX i = i0; i < i1; i++) {
+    const IDX k = i % c;
+    const float v = (a[i] - m[k]) * p[k] + q[k];
+    o[i] = act == ACT_ELU ? elu1(v) : act == ACT_RELU ? relu(v) : v;
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/*
+ * affine_span on AVX2 and FMA for c a multiple of 8: the values in order, 8 channels at a time
+ * (the same bits as affine_span).
+ */
+__attribute__((target("avx2,fma"))) static void affine_span_avx2(const float *a, const float *m,
+                                                                  const float *p, const float *q,
+                                                                  IDX c, IDX i0, IDX i1, int act,
+                                                                  float *o) {
+  const __m256 zero = _mm256_setzero_ps(), lo = _mm256_set1_ps(-87.0f), one = _mm256_set1_ps(1);
+  IDX k = i0 % c;
+  for (IDX i = i0; i < i1; i += 8, k = k + 8 == c ? 0 : k + 8) {
+    const __m256 v = _mm256_add_ps(
+        _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(m + k)),
+                      _mm256_loadu_ps(p + k)),
+        _mm256_loadu_ps(q + k));
+    if (act == ACT_NONE) {
+      _mm256_storeu_ps(o + i, v);
+      continue;
+    }
+    if (act == ACT_RELU) {
+      _mm256_storeu_ps(o + i, _mm256_blendv_ps(v, zero, _mm256_cmp_ps(v, zero, _CMP_LT_OQ)));
+      continue;
+    }
+    /* min(v, 0) is 0 for NaN, as the scalar select; max(x, -87) likewise */
+    const __m256 x = _mm256_max_ps(_mm256_min_ps(v, zero), lo);
+    const __m256i ni = _mm256_cvttps_epi32(
+        _mm256_fmadd_ps(x, _mm256_set1_ps(LOG2E), _mm256_set1_ps(-0.5f)));
+    const __m256 n = _mm256_cvtepi32_ps(ni);
+    const __m256 r = _mm256_fmadd_ps(n, _mm256_set1_ps(EXP_C2),
+                                     _mm256_fmadd_ps(n, _mm256_set1_ps(-EXP_C1), x));
+    __m256 e = _mm256_set1_ps(EXP_P[0]);
+    for (int j = 1; j < 6; j++) e = _mm256_fmadd_ps(e, r, _mm256_set1_ps(EXP_P[j]));
+    e = _mm256_add_ps(_mm256_fmadd_ps(e, _mm256_mul_ps(r, r), r), one);
+    const __m256 scale =
+        _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(ni, _mm256_set1_epi32(127)), 23));
+    e = _mm256_fmsub_ps(e, scale, one);
+    const __m256 keep = _mm256_or_ps(_mm256_cmp_ps(v, zero, _CMP_GT_OQ),
+                                     _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    _mm256_storeu_ps(o + i, _mm256_blendv_ps(e, v, keep));
+  }
+}
+
+static int has_avx2_fma(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#else
+static int has_avx2_fma(void) { return 0; }
+#define affine_span_avx2 affine_span
+#endif
+
+/* Values a thread's share of bn_affine is cut into (a multiple of 8). */
+#define SPAN 16384
+
+/*
+ * out[r, k] = f((a[r, k] - m[k]) * p[k] + q[k]), f the identity (act 0), ELU with alpha 1 (1)
+ * or ReLU (2): batch norm's normalisation, centred first so that a large mean does not cancel,
+ * and the activation layer after it in the same pass.
+ */
+void bn_affine(const float *a, int64_t rows, int c, const float *m, const float *p,
+               const float *q, int act, float *out) {
+  const IDX n = rows * c, spans = (n + SPAN - 1) / SPAN;
+  const int avx2 = c % 8 == 0 && has_avx2_fma();
+#pragma omp parallel for schedule(static)
+  for (IDX s = 0; s < spans; s++) {
+    const IDX i1 = (s + 1) * SPAN < n ? (s + 1) * SPAN : n;
+    if (avx2) affine_span_avx2(a, m, p, q, c, s * SPAN, i1, act, out);
+    else affine_span(a, m, p, q, c, s * SPAN, i1, act, out);
+  }
+}
+
+/* dx = a[r, k] p[k] + ((b[r, k] - m[k]) u[k] + q[k]): the backward's second pass. */
+VECTOR_CLONES
+static void grad_rows(const float *a, const float *p, const float *q, const float *b,
+                      const float *u, const float *m, IDX rows, IDX c, float *out) {
 #pragma omp parallel for schedule(static)
   for (IDX r = 0; r < rows; r++) {
-    const float *ar = a + r * c;
+    const float *ar = a + r * c, *br = b + r * c;
     float *o = out + r * c;
-    if (b == NULL) {
-      for (IDX k = 0; k < c; k++) o[k] = (ar[k] - m[k]) * p[k] + q[k];
-    } else {
-      const float *br = b + r * c;
-      for (IDX k = 0; k < c; k++) o[k] = ar[k] * p[k] + ((br[k] - m[k]) * u[k] + q[k]);
-    }
+    for (IDX k = 0; k < c; k++) o[k] = ar[k] * p[k] + ((br[k] - m[k]) * u[k] + q[k]);
   }
 }
 
 /*
- * y = (x - mean) / sqrt(var + eps) * gamma + beta over x [rows, c], with the batch mean and
- * biased variance per channel written to mean and var. The sums are shifted by the first row
- * (exact in double for any mean). Returns 1 when out of memory.
+ * The batch mean and biased variance per channel of x [rows, c], the sums shifted by the first
+ * row (exact in double for any mean). Returns 1 when empty or out of memory.
  */
-int bn_train_forward(const float *x, int64_t rows, int c, float eps, const float *gamma,
-                     const float *beta, float *y, float *mean, float *var) {
+int bn_train_stats(const float *x, int64_t rows, int c, float *mean, float *var) {
   if (rows <= 0 || c <= 0) return 1;
   double *s = malloc(sizeof(double) * 2 * c);
-  float *p = malloc(sizeof(float) * 3 * c);
-  if (s == NULL || p == NULL) {
+  float *shift = malloc(sizeof(float) * c);
+  if (s == NULL || shift == NULL) {
     free(s);
-    free(p);
+    free(shift);
     return 1;
   }
   double *t = s + c;
-  float *q = p + c, *shift = p + 2 * c;
   for (IDX k = 0; k < c; k++) shift[k] = x[k];
-  if (channel_sums(x, NULL, shift, rows, c, s, t) != 0) {
-    free(s);
-    free(p);
-    return 1;
-  }
-  for (IDX k = 0; k < c; k++) {
+  const int failed = channel_sums(x, NULL, shift, rows, c, s, t);
+  for (IDX k = 0; k < c && !failed; k++) {
     const double m = s[k] / rows;
-    double v = t[k] / rows - m * m;
-    if (v < 0) v = 0;
+    const double v = t[k] / rows - m * m;
     mean[k] = (float)(m + shift[k]);
-    var[k] = (float)v;
-    const double inv = 1.0 / sqrt(v + eps);
-    p[k] = (float)(gamma[k] * inv);
-    q[k] = beta[k];
+    var[k] = (float)(v < 0 ? 0 : v);
   }
-  affine_rows(x, p, q, NULL, NULL, mean, rows, c, y);
   free(s);
-  free(p);
-  return 0;
+  free(shift);
+  return failed;
 }
 
 /*
- * dx, dgamma, dbeta of bn_train_forward for dy [rows, c] (batch statistics mean and var):
+ * dx, dgamma, dbeta of batch norm in training (y = (x - mean) / sd * gamma + beta with the
+ * batch statistics of bn_train_stats) for dy [rows, c]:
  * dbeta = sum dy, dgamma = sum dy xhat, dx = gamma / sd (dy - dbeta / n - xhat dgamma / n).
  * Returns 1 (dx untouched) when empty or out of memory.
  */
@@ -169,7 +276,7 @@ int bn_train_backward(const float *dy, const float *x, int64_t rows, int c, floa
     u[k] = (float)(-a * inv * dg / rows);
     q[k] = (float)(-a * db / rows);
   }
-  affine_rows(dy, p, q, x, u, mean, rows, c, dx);
+  grad_rows(dy, p, q, x, u, mean, rows, c, dx);
   free(s);
   free(p);
   return 0;
