@@ -20,6 +20,7 @@ import {
   createPrimitive,
   denseDesc,
   dims,
+  type MemoryDesc,
   nhwcDesc,
   opDesc,
   pointerOf,
@@ -280,20 +281,14 @@ export function filterGrad1x1(
   dy: Float32Array,
   dFilter: Float32Array,
 ): void {
-  const p = cached(`conv:bwd_filter_1x1:${rows}:${cin}:${cout}`, () => {
-    const xt = stridedDesc(dnnl, [cin, rows], [1, cin]);
-    const d = denseDesc(dnnl, [rows, cout]), dw = denseDesc(dnnl, [cin, cout]);
-    const op = opDesc();
-    check(
-      dnnl.sym.dnnl_matmul_desc_init(op.ptr, xt.ptr, d.ptr, null, dw.ptr),
-      "matmul_desc_init",
-    );
-    return createPrimitive(dnnl, "1x1 filter gradient (matmul)", { op: op.buf }, [
-      { arg: D.argSrc, user: xt },
-      { arg: D.argWeights, user: d },
-      { arg: D.argDst, user: dw },
-    ]);
-  });
+  const p = cached(`conv:bwd_filter_1x1:${rows}:${cin}:${cout}`, () =>
+    matmulPrimitive(
+      dnnl,
+      "1x1 filter gradient (matmul)",
+      stridedDesc(dnnl, [cin, rows], [1, cin]),
+      denseDesc(dnnl, [rows, cout]),
+      denseDesc(dnnl, [cin, cout]),
+    ));
   run(dnnl, p, [x, dy, dFilter]);
 }
 
@@ -397,20 +392,35 @@ function matmul(
   b: Float32Array,
   c: Float32Array,
 ): void {
-  const p = cached(`matmul:${aDims}:${bDims}`, () => {
-    const src = denseDesc(dnnl, aDims), w = denseDesc(dnnl, bDims), dst = denseDesc(dnnl, cDims);
-    const op = opDesc();
-    check(
-      dnnl.sym.dnnl_matmul_desc_init(op.ptr, src.ptr, w.ptr, null, dst.ptr),
-      "matmul_desc_init",
-    );
-    return createPrimitive(dnnl, "matmul", { op: op.buf }, [
-      { arg: D.argSrc, user: src },
-      { arg: D.argWeights, user: w },
-      { arg: D.argDst, user: dst },
-    ]);
-  });
+  const p = cached(`matmul:${aDims}:${bDims}`, () =>
+    matmulPrimitive(
+      dnnl,
+      "matmul",
+      denseDesc(dnnl, aDims),
+      denseDesc(dnnl, bDims),
+      denseDesc(dnnl, cDims),
+    ));
   run(dnnl, p, [a, b, c]);
+}
+
+/** oneDNN's matmul dst = src weights over the memory descriptors given (any strides). */
+function matmulPrimitive(
+  dnnl: OneDNN,
+  what: string,
+  src: MemoryDesc,
+  weights: MemoryDesc,
+  dst: MemoryDesc,
+): Primitive {
+  const op = opDesc();
+  check(
+    dnnl.sym.dnnl_matmul_desc_init(op.ptr, src.ptr, weights.ptr, null, dst.ptr),
+    "matmul_desc_init",
+  );
+  return createPrimitive(dnnl, what, { op: op.buf }, [
+    { arg: D.argSrc, user: src },
+    { arg: D.argWeights, user: weights },
+    { arg: D.argDst, user: dst },
+  ]);
 }
 
 const constants = new Map<string, Float32Array>();
