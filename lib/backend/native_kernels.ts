@@ -325,8 +325,8 @@ const NORM_ACTIVATIONS: NormActivation[] = ["none", "elu", "relu"];
 
 /**
  * Batch normalisation over a channels-last [rows, c] array (the quantities of
- * `batchnorm_train.ts`): its statistics, its normalisation (with an ELU after it, in the same
- * pass) and its gradient. `stats` and `backward` return false, their outputs untouched, when
+ * `batchnorm_train.ts`): its statistics, its normalisation (with the ELU or ReLU after it, in
+ * the same pass) and its gradient. `stats` and `backward` return false, their outputs untouched, when
  * they cannot run (no rows, no memory): the caller keeps oneDNN.
  */
 export interface BatchNormKernels {

@@ -2,7 +2,8 @@
  * tfjs kernels of the `onednn` backend: the work of an FC-DenseNet training step (convolutions
  * and both their gradients, batch normalisation, ELU/ReLU and their gradients, the broadcasting
  * arithmetic of batch-norm statistics and dropout, per-channel sums, max pooling, concat and its
- * split) run as oneDNN primitives on the `cpu` backend's own `Float32Array`s. A kernel hands
+ * split) run as oneDNN primitives, or our C where given (`native_kernels.ts`: a dense block's
+ * 3x3 convolutions, batch norm), on the `cpu` backend's own `Float32Array`s. A kernel hands
  * the call to the stock `cpu` kernel when its case is not one of those (another dtype, a layout
  * or dilation oneDNN is not given here, a broadcast on both sides) or when the tensor is so small
  * that a native call costs more than the JS loop.
@@ -553,7 +554,10 @@ function batchNormKernel(dnnl: OneDNN, bn: BatchNormKernels | null): tf.KernelCo
   });
 }
 
-/** `BatchNormTrain` and its gradient (see `batchnorm_train.ts`) as oneDNN's fused batch norm. */
+/**
+ * `BatchNormTrain` and its gradient (see `batchnorm_train.ts`): our C when given (the
+ * normalisation deferred to its reader), else oneDNN's fused batch norm.
+ */
 function trainingBatchNormKernels(dnnl: OneDNN, bn: BatchNormKernels | null): tf.KernelConfig[] {
   const forward = kernel(BATCH_NORM_TRAIN, (args) => {
     const backend = args.backend as PooledCPUBackend;

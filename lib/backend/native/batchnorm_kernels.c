@@ -1,13 +1,14 @@
 /*
- * Batch normalisation in training over a channels-last [rows, c] array, forward and backward,
- * for the onednn backend (lib/backend/native_kernels.ts builds and loads this file; the
- * quantities are those of batchnorm_train.ts).
+ * Batch normalisation over a channels-last [rows, c] array (training statistics, the
+ * normalisation in training and inference, the gradient) for the onednn backend
+ * (lib/backend/native_kernels.ts builds and loads this file; the quantities are those of
+ * batchnorm_train.ts).
  *
- * Why: both are memory-bound, and oneDNN 2.6's AVX2 kernels (bnorm_tbb_jit) took 1.1-1.6x
- * the time of these passes over memory. The forward is the statistics (one read of x) and the
+ * Why: all are memory-bound, and oneDNN 2.6's AVX2 kernels (bnorm_tbb_jit) took 1.1-1.6x the
+ * time of these passes over memory. The forward is the statistics (one read of x) and the
  * normalisation (bn_affine), which the onednn backend defers to the tensor's first reader so
- * that an ELU after it reads x once and writes its own output (pooled_cpu_backend.ts `defer`);
- * the backward reads dy and x twice and writes dx once.
+ * that an ELU or ReLU after it reads x once and writes its own output (pooled_cpu_backend.ts
+ * `defer`); the backward reads dy and x twice and writes dx once.
  *
  * Arithmetic: per-channel sums in double over fixed blocks of rows, the blocks added in
  * order, so no value depends on the thread count; the statistics are rounded to float once.
