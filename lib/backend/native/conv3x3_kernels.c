@@ -130,23 +130,15 @@ INLINE void conv_edge(const float *x, const float *wt, const float *bias, float 
   }
 }
 
-/* The same with CONV_BLOCK1 for one group. */
-#define CONV_ROW1(WB)                                                                        \
-  {                                                                                          \
-    conv_edge(x, wt, bias, y, h, w, c, oc, b, oy, 0, g, 1);                                  \
-    IDX ox = 1;                                                                              \
-    for (; ox + WB <= w - 1; ox += WB) conv_block1_##WB(x, wt, bias, y, h, w, c, oc, b, oy, ox, g); \
-    for (; ox < w - 1; ox++) conv_block_1_1(x, wt, bias, y, h, w, c, oc, b, oy, ox, g);      \
-    if (w > 1) conv_edge(x, wt, bias, y, h, w, c, oc, b, oy, w - 1, g, 1);                   \
-  }
-
-/* A row's groups [g0, g0 + G): its edge pixels alone, the inside in blocks of WB, then 1s. */
-#define CONV_ROW(WB, G)                                                                      \
+/*
+ * A row's groups [g, g + G): its edge pixels alone, the inside in blocks of WB pixels (BLOCK,
+ * one of the block functions above), then single pixels.
+ */
+#define CONV_ROW(BLOCK, WB, G)                                                               \
   {                                                                                          \
     conv_edge(x, wt, bias, y, h, w, c, oc, b, oy, 0, g, G);                                  \
     IDX ox = 1;                                                                              \
-    for (; ox + WB <= w - 1; ox += WB)                                                       \
-      conv_block_##WB##_##G(x, wt, bias, y, h, w, c, oc, b, oy, ox, g);                      \
+    for (; ox + WB <= w - 1; ox += WB) BLOCK(x, wt, bias, y, h, w, c, oc, b, oy, ox, g);     \
     for (; ox < w - 1; ox++) conv_block_1_##G(x, wt, bias, y, h, w, c, oc, b, oy, ox, g);    \
     if (w > 1) conv_edge(x, wt, bias, y, h, w, c, oc, b, oy, w - 1, g, G);                   \
   }
@@ -164,9 +156,9 @@ TARGET int conv3x3_forward(const float *x, int n, int h, int w, int c, const flo
   for (IDX t = 0; t < (IDX)n * h; t++) {
     const IDX b = t / h, oy = t % h;
     IDX g = 0;
-    for (; g + 3 <= groups; g += 3) CONV_ROW(4, 3)
-    if (groups - g == 2) CONV_ROW(6, 2)
-    if (groups - g == 1) CONV_ROW1(12)
+    for (; g + 3 <= groups; g += 3) CONV_ROW(conv_block_4_3, 4, 3)
+    if (groups - g == 2) CONV_ROW(conv_block_6_2, 6, 2)
+    if (groups - g == 1) CONV_ROW(conv_block1_12, 12, 1)
   }
   return 0;
 }
