@@ -208,9 +208,14 @@ function convKernels(dnnl: OneDNN, conv3x3: Conv3x3Kernels | null): tf.KernelCon
       const c = convInfo(inputShape, filter.shape, args.attrs!);
       const dyv = values(backend, dy), fv = values(backend, filter);
       if (c === null || dyv === null || fv === null) return null;
-      const dx = backend.alloc(size(inputShape));
-      convBackwardData(dnnl, c, dyv, fv, dx);
-      return output(backend, [...inputShape], dx);
+      // Deferred to its first reader: tfjs's conv gradient computes dx for every input, and the
+      // network's first convolution's (the image's gradient) is disposed unread. The filter is
+      // copied: a variable may be replaced before a reader comes.
+      const filterCopy = fv.slice();
+      return backend.defer([...inputShape], {
+        source: dyv,
+        compute: (dx) => convBackwardData(dnnl, c, dyv, filterCopy, dx),
+      });
     }),
     kernel("Conv2DBackpropFilter", (args) => {
       const backend = args.backend as PooledCPUBackend;
