@@ -112,14 +112,3 @@ export function caseSliceCounts(seg: Volume): SliceLabelCount[] {
   const tumor = sliceCounts(seg, isTumor);
   return sliceCounts(seg, isLiver).map((liver, z) => ({ z, liver, tumor: tumor[z] }));
 }
-
-/** Smallest and largest value of a volume (a loop: spreading 10^7 voxels into Math.min overflows the stack). */
-export function valueRange(vol: Pick<Volume, "data">): [number, number] {
-  let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < vol.data.length; i++) {
-    const v = vol.data[i];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return [lo, hi];
-}

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { caseSliceCounts, loadCase, valueRange } from "./case_loader.ts";
+import { caseSliceCounts, loadCase } from "./case_loader.ts";
+import { valueRange } from "./preprocess.ts";
 import { writeSyntheticSet } from "./synthetic.ts";
 import type { Volume } from "./volume.ts";
 

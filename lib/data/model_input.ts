@@ -12,7 +12,7 @@
  * @module
  */
 import type { DataConfig } from "../config/experiment.ts";
-import { sliceInput, windowStats } from "./preprocess.ts";
+import { sliceInput, valueRange, windowStats } from "./preprocess.ts";
 import type { Volume } from "./volume.ts";
 
 /** The settings of the data config that shape the input. */
@@ -28,7 +28,8 @@ export function modelInput(
   data: InputConfig,
   offsetHU: number,
 ): (zs: readonly number[]) => Float32Array {
-  const stats = data.windows.map((w) => windowStats(vol, w, offsetHU));
+  const range = valueRange(vol);
+  const stats = data.windows.map((w) => windowStats(vol, w, offsetHU, range));
   const length = data.inputSize * data.inputSize * data.windows.length;
   return (zs) => {
     const out = new Float32Array(zs.length * length);

@@ -41,17 +41,30 @@ function checkWindow(window: HUWindow): void {
   if (!(window[0] < window[1])) throw new RangeError(`HU window [${window}] must have low < high`);
 }
 
-/** Min and max over the whole volume of clamp(v + offsetHU, window). */
-export function windowStats(vol: Volume, window: HUWindow, offsetHU = 0): WindowStats {
-  checkWindow(window);
-  const d = vol.data;
-  if (d.length === 0) throw new RangeError("windowStats: the volume is empty");
-  let min = Infinity, max = -Infinity;
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i];
-    if (v < min) min = v;
-    if (v > max) max = v;
+/** Smallest and largest value of a volume (a loop: spreading 10^7 voxels into Math.min overflows the stack). */
+export function valueRange(vol: Pick<Volume, "data">): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < vol.data.length; i++) {
+    const v = vol.data[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
   }
+  return [lo, hi];
+}
+
+/**
+ * Min and max over the whole volume of clamp(v + offsetHU, window). `range` is the volume's
+ * {@link valueRange} when the caller has it already (one pass for several windows).
+ */
+export function windowStats(
+  vol: Volume,
+  window: HUWindow,
+  offsetHU = 0,
+  range?: readonly [number, number],
+): WindowStats {
+  checkWindow(window);
+  if (vol.data.length === 0) throw new RangeError("windowStats: the volume is empty");
+  const [min, max] = range ?? valueRange(vol);
   return {
     lo: clamp(min + offsetHU, window[0], window[1]),
     hi: clamp(max + offsetHU, window[0], window[1]),
@@ -198,6 +211,39 @@ export function sliceInput(
   return resizeImage(img, nx, ny, ch, size, size);
 }
 
+/** The most frequent of four labels, ties to the higher (the rule of {@link labelSlice}). */
+function majority4(a: number, b: number, c: number, d: number): number {
+  if (a === b && b === c && c === d) return a;
+  let best = a, bestCount = 1 + +(a === b) + +(a === c) + +(a === d);
+  const consider = (v: number, count: number) => {
+    if (count > bestCount || (count === bestCount && v > best)) {
+      best = v;
+      bestCount = count;
+    }
+  };
+  consider(b, 1 + +(b === a) + +(b === c) + +(b === d));
+  consider(c, 1 + +(c === a) + +(c === b) + +(c === d));
+  consider(d, 1 + +(d === a) + +(d === b) + +(d === c));
+  return best;
+}
+
+/** labelSlice's majority for 2x2 blocks (512 -> 256 px), without the general case's counts. */
+function majority2x2(
+  src: ArrayLike<number>,
+  nx: number,
+  size: number,
+  out: Uint8Array,
+): Uint8Array {
+  for (let oy = 0; oy < size; oy++) {
+    const r0 = 2 * oy * nx, r1 = r0 + nx;
+    for (let ox = 0; ox < size; ox++) {
+      const x = 2 * ox;
+      out[oy * size + ox] = majority4(src[r0 + x], src[r0 + x + 1], src[r1 + x], src[r1 + x + 1]);
+    }
+  }
+  return out;
+}
+
 /**
  * One axial slice of labels at size x size: the most frequent label of each
  * block when shrinking by an integer factor (ties go to the higher label, so
@@ -215,6 +261,7 @@ export function labelSlice(seg: Volume, z: number, size: number): Uint8Array {
   }
   if (nx % size === 0 && ny % size === 0) {
     const fx = nx / size, fy = ny / size;
+    if (fx === 2 && fy === 2) return majority2x2(src, nx, size, out);
     const counts = new Int32Array(256);
     for (let oy = 0; oy < size; oy++) {
       for (let ox = 0; ox < size; ox++) {

@@ -91,3 +91,44 @@ Deno.test("labelSlice: majority per block with ties to the higher label; nearest
   // 4 -> 3: source index floor((o + 0.5) * 4 / 3) = 0, 2, 3.
   assert.deepEqual(Array.from(labelSlice(seg, 0, 3)), [0, 1, 1, 0, 0, 0, 0, 1, 1]);
 });
+
+/** The majority rule spelled out: the most frequent label of each f x f block, ties to the higher. */
+function majorityReference(src: Uint8Array, n: number, f: number): number[] {
+  const size = n / f, out: number[] = [];
+  for (let oy = 0; oy < size; oy++) {
+    for (let ox = 0; ox < size; ox++) {
+      const counts = new Map<number, number>();
+      for (let y = oy * f; y < (oy + 1) * f; y++) {
+        for (let x = ox * f; x < (ox + 1) * f; x++) {
+          counts.set(src[y * n + x], (counts.get(src[y * n + x]) ?? 0) + 1);
+        }
+      }
+      const [best] = [...counts].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0];
+      out.push(best);
+    }
+  }
+  return out;
+}
+
+Deno.test("labelSlice: 2x2 and 3x3 blocks of random labels follow the majority rule", () => {
+  let s = 7;
+  const next = () => (s = (s * 1103515245 + 12345) >>> 0) >>> 16;
+  for (const [n, f] of [[64, 2], [48, 3]]) {
+    // Few labels, so that ties of two and of four occur often.
+    const data = Uint8Array.from({ length: 2 * n * n }, () => next() % 4);
+    const seg = vol(data, [n, n, 2]);
+    for (const z of [0, 1]) {
+      assert.deepEqual(
+        Array.from(labelSlice(seg, z, n / f)),
+        majorityReference(data.subarray(z * n * n, (z + 1) * n * n), n, f),
+      );
+    }
+  }
+});
+
+Deno.test("windowStats: a precomputed value range gives the same statistics", () => {
+  const v = vol(Int16Array.from([-1024, 40, 3071, 0]), [2, 2, 1]);
+  for (const w of [[-100, 300], [0, 100]] as [number, number][]) {
+    assert.deepEqual(windowStats(v, w, 20, [-1024, 3071]), windowStats(v, w, 20));
+  }
+});

@@ -9,7 +9,7 @@
  * ```
  * @module
  */
-import { isTargetLabel } from "./segmentation.ts";
+import { isLiver, isTumor } from "./segmentation.ts";
 import type { Volume } from "./volume.ts";
 
 /** Slices of `seg` holding the label, with `margin` neighbours each side; sorted, unique. */
@@ -20,10 +20,12 @@ export function selectSlices(seg: Volume, by: "liver" | "tumor", margin: number)
   const [nx, ny, nz] = seg.shape;
   const n = nx * ny;
   const keep = new Uint8Array(nz);
+  // One selector for the whole scan, not a comparison of `by` per voxel.
+  const isTarget = by === "liver" ? isLiver : isTumor;
   for (let z = 0; z < nz; z++) {
     const s = seg.data.subarray(z * n, (z + 1) * n);
     let hit = false;
-    for (let i = 0; i < n && !hit; i++) hit = isTargetLabel(s[i], by);
+    for (let i = 0; i < n && !hit; i++) hit = isTarget(s[i]);
     if (!hit) continue;
     const lo = Math.max(0, z - margin), hi = Math.min(nz - 1, z + margin);
     for (let k = lo; k <= hi; k++) keep[k] = 1;

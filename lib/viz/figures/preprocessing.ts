@@ -16,10 +16,10 @@
  */
 import * as Plot from "@observablehq/plot";
 import type { ExperimentConfig, HUWindow } from "../../config/experiment.ts";
-import { caseSliceCounts, type CtCase, valueRange } from "../../data/case_loader.ts";
+import { caseSliceCounts, type CtCase } from "../../data/case_loader.ts";
 import { referenceOffset } from "../../data/liver_reference.ts";
 import { modelInput } from "../../data/model_input.ts";
-import { labelSlice } from "../../data/preprocess.ts";
+import { labelSlice, valueRange } from "../../data/preprocess.ts";
 import { labelCounts } from "../../data/segmentation.ts";
 import { selectSlices } from "../../data/slice_selection.ts";
 import type { Volume } from "../../data/volume.ts";
