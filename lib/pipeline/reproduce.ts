@@ -34,7 +34,7 @@ import { parseEvaluationJson } from "../metrics/evaluate.ts";
 import { readAblationRun } from "../reports/ablation.ts";
 import { writeTables } from "../reports/tables.ts";
 import { runNotebooks } from "../notebook/batch.ts";
-import { createProgress } from "../util/progress.ts";
+import { createProgress, formatDuration } from "../util/progress.ts";
 import { runStage, type StageOutcome, stageStatus, stampStage } from "./stage.ts";
 import { digestOf } from "../util/digest.ts";
 import { evaluateTestCases, resultTables, testCases } from "./steps.ts";
@@ -78,10 +78,14 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
   const stageOpts = { stampDir: at("results", ".stamps", opts.profile), force: opts.force };
   const stages: StageOutcome[] = [];
   const written: string[] = [];
+  // The job's clock in every stage line: where the minutes go, without a profiler.
+  const started = performance.now();
+  const clock = (from = started) => formatDuration((performance.now() - from) / 1000);
   const stage = async (spec: Parameters<typeof runStage>[0]) => {
-    log(`== ${spec.name}`);
+    log(`== ${spec.name} (at ${clock()})`);
+    const t0 = performance.now();
     const outcome = await runStage(spec, stageOpts);
-    log(`   ${outcome.status === "skipped" ? "up to date, skipped" : "done"}`);
+    log(`   ${outcome.status === "skipped" ? "up to date, skipped" : `done in ${clock(t0)}`}`);
     stages.push(outcome);
     written.push(...spec.outputs);
     return outcome;
@@ -125,7 +129,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
   const configs: Record<string, ExperimentConfig> = {};
   const trained: Record<string, StageOutcome> = {};
   const jobs: TrainJob[] = [];
-  log("== training");
+  log(`== training (at ${clock()})`);
   for (const name of experiments) {
     const experiment = at("experiments", `${name}.json`);
     const cfg = await profileExperiment(name, opts.profile, dataRoot, at("experiments"));
@@ -220,7 +224,9 @@ export async function reproduce(opts: ReproduceOptions): Promise<ReproduceReport
   const trainingError = await runTrainJobs(jobs, {
     concurrency: opts.concurrency ?? 2,
     log: (line) => log(`   ${line}`),
+    onStart: (job) => log(`   ${job.name}: started (at ${clock()})`),
     onDone: async (job) => {
+      log(`   ${job.name}: trained (at ${clock()})`);
       await stampStage(`train-${job.name}`, trained[job.name].digest, stageOpts);
       if (mainLeft.delete(job.name) && mainLeft.size === 0) startCascade();
     },

@@ -21,6 +21,11 @@ Deno.test("reproduce at the smoke profile writes runs, predictions, metrics and 
     first.stages.map((s) => s.status),
     first.stages.map(() => "ran"),
   );
+  // The log carries the job's clock: when each stage and training run started and ended.
+  assert.ok(lines.some((l) => /^== tables \(at \d+s\)$/.test(l)), lines.join("\n"));
+  assert.ok(lines.some((l) => /^ {3}done in \d+s$/.test(l)));
+  assert.ok(lines.some((l) => /^ {3}liver: started \(at \d+s\)$/.test(l)));
+  assert.ok(lines.some((l) => /^ {3}tumor: trained \(at \d+s\)$/.test(l)));
   const table5 = await Deno.readTextFile(join(root, "results/tables/smoke/table5.md"));
   assert.match(table5, /Table V/);
   assert.match(table5, /dice global/);
