@@ -345,7 +345,7 @@ const CLI = defineCli({
     stock: {
       type: "string",
       help: "also time steps without our kernels K1,K2,... (wasm: stock kernels; onednn: " +
-        "oneDNN's own primitives for conv3x3, batchNorm, filterGrad1x1)",
+        "oneDNN's own primitives for conv3x3, batchNorm, filterGrad1x1, classRows)",
     },
   },
 });

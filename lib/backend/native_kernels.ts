@@ -7,7 +7,8 @@
  *   filter gradient (AVX2 and FMA), where oneDNN's AVX2 kernels are slow on a dense block's
  *   few output channels;
  * - `native/batchnorm_kernels.c`: batch normalisation (statistics, normalisation with the ELU
- *   or ReLU after it in the same pass, gradient) at the speed of their passes over memory.
+ *   or ReLU after it in the same pass, gradient) at the speed of their passes over memory;
+ * - `native/class_kernels.c`: softmax and argmax over a pixel's few classes.
  *
  * Why not oneDNN: its pooling on NHWC arrays whose channel counts are not a multiple of 8 took
  * 15-50 ms a call, and its linear resampling samples at pixel centres where tfjs's up-sampling
@@ -36,6 +37,8 @@ import { dirname, join } from "node:path";
 
 const NATIVE = new URL("./native/", import.meta.url);
 const FLAGS = ["-O3", "-fPIC", "-shared", "-fopenmp", "-ffp-contract=off"];
+/** Linked after the source: libm for `fmaf` where the CPU has no FMA instruction. */
+const LIBS = ["-lm"];
 /** What to install when no C compiler is found (Debian package names). */
 export const COMPILER_HINT = "apt-get install gcc";
 
@@ -96,6 +99,11 @@ const BATCH_NORM_SYMBOLS = {
   },
 } as const;
 
+const CLASS_SYMBOLS = {
+  softmax_rows: { parameters: ["buffer", "i64", "i32", "buffer"], result: "void" },
+  argmax_rows: { parameters: ["buffer", "i64", "i32", "buffer"], result: "void" },
+} as const;
+
 type Shape = readonly number[];
 
 /**
@@ -127,7 +135,7 @@ function compile(cc: string, source: string, out: string): string | null {
   let result: Deno.CommandOutput;
   try {
     result = new Deno.Command(cc, {
-      args: [...FLAGS, "-o", tmp, source],
+      args: [...FLAGS, "-o", tmp, source, ...LIBS],
       stdout: "piped",
       stderr: "piped",
     }).outputSync();
@@ -175,6 +183,13 @@ export interface BuildOptions {
   cacheDir?: string;
 }
 
+/** A C file's bytes and those of the `#include "..."` headers beside it: what its build depends on. */
+function sourceAndHeaders(source: string): Uint8Array[] {
+  const code = Deno.readFileSync(source);
+  const headers = [...new TextDecoder().decode(code).matchAll(/^#include "([^"]+)"/gm)];
+  return [code, ...headers.map((m) => Deno.readFileSync(join(dirname(source), m[1])))];
+}
+
 /** The C file `file` of `native/`, built if needed and opened; or why not. */
 function openLibrary<S extends Deno.ForeignLibraryInterface>(
   file: string,
@@ -185,10 +200,11 @@ function openLibrary<S extends Deno.ForeignLibraryInterface>(
   if (url.protocol !== "file:") return `native kernels need a local checkout (${url})`;
   const source = url.pathname;
   const cc = opts.cc ?? Deno.env.get("CC") ?? "cc";
-  const code = Deno.readFileSync(source);
-  const hash = createHash("sha256").update(code).update(FLAGS.join(" ")).digest("hex");
+  const hash = createHash("sha256").update([...FLAGS, ...LIBS].join(" "));
+  for (const code of sourceAndHeaders(source)) hash.update(code);
+  const digest = hash.digest("hex");
   const stem = file.replace(/\.c$/, "");
-  const path = join(opts.cacheDir ?? cacheRoot(), `${stem}-${hash.slice(0, 16)}.so`);
+  const path = join(opts.cacheDir ?? cacheRoot(), `${stem}-${digest.slice(0, 16)}.so`);
   try {
     try {
       Deno.statSync(path);
@@ -398,5 +414,32 @@ export function openBatchNormKernels(opts: BuildOptions = {}): BatchNormKernels 
         dgamma,
         dbeta,
       ) === 0,
+  };
+}
+
+/** Softmax and argmax over the last axis of a [rows, classes] array (`native/class_kernels.c`). */
+export interface ClassKernels {
+  /** y = the softmax of each row of x. */
+  softmax(x: Float32Array, classes: number, y: Float32Array): void;
+  /** out[r] = the index of row r's largest value (the first of equals). */
+  argMax(x: Float32Array, classes: number, out: Int32Array): void;
+}
+
+let loadedClass: ClassKernels | string | undefined;
+
+/** The class kernels, built and opened once; or why not (as {@link loadNativeKernels}). */
+export function loadClassKernels(): ClassKernels | string {
+  if (loadedClass === undefined) loadedClass = openClassKernels();
+  return loadedClass;
+}
+
+/** {@link loadClassKernels} uncached, with other build options. */
+export function openClassKernels(opts: BuildOptions = {}): ClassKernels | string {
+  const lib = openLibrary("class_kernels.c", CLASS_SYMBOLS, opts);
+  if (typeof lib === "string") return lib;
+  const s = lib.symbols;
+  return {
+    softmax: (x, classes, y) => s.softmax_rows(x, BigInt(x.length / classes), classes, y),
+    argMax: (x, classes, out) => s.argmax_rows(x, BigInt(out.length), classes, out),
   };
 }

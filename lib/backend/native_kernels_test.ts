@@ -4,6 +4,7 @@ import { resizeX2, resizeX2Grad } from "./resize_x2_kernels.ts";
 import * as tf from "@tensorflow/tfjs";
 import {
   loadBatchNormKernels,
+  loadClassKernels,
   loadConcatKernels,
   loadConv3x3Kernels,
   loadNativeKernels,
@@ -232,6 +233,41 @@ Deno.test({
         const close = Object.is(out[i], want[i]) || Math.abs(out[i] - want[i]) < 1e-7;
         assert.ok(close, `${act}(${special[i]}) = ${out[i]}, want ${want[i]}`);
       }
+    }
+  },
+});
+
+const rows = loadClassKernels();
+
+Deno.test({
+  name: "C softmax and argmax over short rows match tfjs's cpu kernels, alike on 1 and 2 threads",
+  ignore: typeof rows === "string",
+  fn: async () => {
+    const k = rows as Exclude<typeof rows, string>;
+    await tf.setBackend("cpu");
+    for (const classes of [1, 2, 3, 5, 16]) {
+      const n = 301, what = `${classes} classes`;
+      // Ties, NaN, infinities, and rows spread far apart (an exp below -87 is 0).
+      const x = awkward(n * classes, classes).map((v, i) => i % 13 === 5 ? v * 200 : v);
+      const t = tf.tensor2d(x, [n, classes]);
+      const [cpuY, cpuK] = [tf.softmax(t).dataSync(), t.argMax(-1).dataSync()];
+      const results = [1, 2].map((threads) => {
+        setOmpThreads(threads);
+        const y = new Float32Array(x.length), idx = new Int32Array(n);
+        k.softmax(x, classes, y);
+        k.argMax(x, classes, idx);
+        return { y, idx };
+      });
+      setOmpThreads(1);
+      const { y, idx } = results[0];
+      for (let i = 0; i < y.length; i++) {
+        const close = Object.is(y[i], cpuY[i]) || Math.abs(y[i] - cpuY[i]) <= 2e-7;
+        assert.ok(close, `${what}: softmax [${i}] ${y[i]} vs cpu ${cpuY[i]}`);
+      }
+      assert.deepEqual(Array.from(idx), Array.from(cpuK), `${what}: argmax`);
+      sameBits(`${what}: softmax on 2 threads`, results[1].y, y);
+      assert.deepEqual(results[1].idx, idx, `${what}: argmax on 2 threads`);
+      t.dispose();
     }
   },
 });

@@ -26,6 +26,7 @@ import { loadOneDNN, ompThreads, type OneDNN, setOmpThreads } from "./onednn_ffi
 import { JS_X2_KERNELS, oneDNNKernels } from "./onednn_kernels.ts";
 import {
   loadBatchNormKernels,
+  loadClassKernels,
   loadConcatKernels,
   loadConv3x3Kernels,
   loadNativeKernels,
@@ -63,12 +64,15 @@ export function registerOneDNNBackend(opts: { threads?: number } = {}): string |
     ? `; 3x3 convolutions on oneDNN (${conv3x3})`
     : "; C 3x3 convolutions of 8k outputs";
   nativeNote += typeof bn === "string" ? `; oneDNN batch norm (${bn})` : ", C batch norm";
+  const rows = loadClassKernels();
+  nativeNote += typeof rows === "string" ? `; oneDNN softmax (${rows})` : ", C softmax and argmax";
   const ours = oneDNNKernels(
     dnnl,
     typeof native === "string" ? JS_X2_KERNELS : native,
     typeof copies === "string" ? null : copies,
     typeof conv3x3 === "string" ? null : conv3x3,
     typeof bn === "string" ? null : bn,
+    typeof rows === "string" ? null : rows,
   );
   const replaced = new Set(ours.map((k) => k.kernelName));
   for (const k of tf.getKernelsForBackend("cpu")) {

@@ -17,6 +17,7 @@ import { isResizeX2, resizeX2, resizeX2Grad } from "./resize_x2_kernels.ts";
 import { isMaxPool2x2, maxPool2x2, maxPool2x2Grad } from "./maxpool_2x2_kernels.ts";
 import type {
   BatchNormKernels,
+  ClassKernels,
   ConcatKernels,
   Conv3x3Kernels,
   X2Kernels,
@@ -51,9 +52,10 @@ export const nativeMin = { size: 4096 };
 
 /**
  * Our paths of this backend that {@link setOneDNNStock} can turn off: the C 3x3 convolutions
- * and batch norm, and the 1x1 filter gradient as a matrix product.
+ * and batch norm, the 1x1 filter gradient as a matrix product, and the C softmax and argmax
+ * over a pixel's classes (`classRows`; stock: oneDNN's softmax, cpu's argmax).
  */
-export const OUR_PATHS = ["conv3x3", "batchNorm", "filterGrad1x1"] as const;
+export const OUR_PATHS = ["conv3x3", "batchNorm", "filterGrad1x1", "classRows"] as const;
 const stockPaths = new Set<string>();
 
 /**
@@ -720,7 +722,10 @@ function sliceKernel(dnnl: OneDNN): tf.KernelConfig {
   });
 }
 
-function softmaxKernel(dnnl: OneDNN): tf.KernelConfig {
+/** Rows of at most this many classes run `class_kernels.c` (oneDNN sets its softmax up per row). */
+const SHORT_ROW = 16;
+
+function softmaxKernel(dnnl: OneDNN, rows: ClassKernels | null): tf.KernelConfig {
   return kernel("Softmax", (args) => {
     const backend = args.backend as PooledCPUBackend;
     const { logits } = args.inputs as Record<string, Info>;
@@ -730,8 +735,29 @@ function softmaxKernel(dnnl: OneDNN): tf.KernelConfig {
     if (xv === null || xv.length < nativeMin.size || (dim !== -1 && dim !== rank - 1)) return null;
     const classes = logits.shape[rank - 1];
     const y = backend.alloc(xv.length);
-    softmax(dnnl, xv.length / classes, classes, xv, y);
+    if (rows !== null && classes <= SHORT_ROW && !stockPaths.has("classRows")) {
+      rows.softmax(xv, classes, y);
+    } else softmax(dnnl, xv.length / classes, classes, xv, y);
     return output(backend, [...logits.shape], y);
+  });
+}
+
+/** ArgMax over the last axis (each pixel's predicted class); other axes go to cpu's kernel. */
+function argMaxKernel(rows: ClassKernels): tf.KernelConfig {
+  return kernel("ArgMax", (args) => {
+    const backend = args.backend as PooledCPUBackend;
+    const { x } = args.inputs as Record<string, Info>;
+    const xv = values(backend, x);
+    const rank = x.shape.length;
+    const attr = args.attrs!.axis as number | number[];
+    const axis = Array.isArray(attr) ? (attr.length === 1 ? attr[0] : NaN) : attr;
+    const last = axis === rank - 1 || axis === -1;
+    if (xv === null || xv.length < nativeMin.size || !last || stockPaths.has("classRows")) {
+      return null;
+    }
+    const out = new Int32Array(xv.length / x.shape[rank - 1]);
+    rows.argMax(xv, x.shape[rank - 1], out);
+    return backend.makeTensorInfo(x.shape.slice(0, -1), "int32", out);
   });
 }
 
@@ -841,6 +867,7 @@ export function oneDNNKernels(
   copies: ConcatKernels | null = null,
   conv3x3: Conv3x3Kernels | null = null,
   bn: BatchNormKernels | null = null,
+  rows: ClassKernels | null = null,
 ): tf.KernelConfig[] {
   return [
     ...convKernels(dnnl, conv3x3),
@@ -852,7 +879,8 @@ export function oneDNNKernels(
     ...trainingBatchNormKernels(dnnl, bn),
     ...concatKernels(dnnl, copies),
     sliceKernel(dnnl),
-    softmaxKernel(dnnl),
+    softmaxKernel(dnnl, rows),
+    ...(rows === null ? [] : [argMaxKernel(rows)]),
     ...resizeKernels(x2),
     ...clipKernels(),
     adamKernel(),

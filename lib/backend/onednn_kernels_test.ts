@@ -441,18 +441,33 @@ Deno.test({
 });
 
 Deno.test({
-  name: "softmax and its gradient match cpu",
+  name: "softmax and its gradient, and argMax, match cpu",
   ignore,
   fn: async () => {
+    // 3 classes run the row loop (its values equal cpu's bit for bit: last_axis_kernels_test; the
+    // gradient's products and sums are onednn's), 20 oneDNN's softmax.
+    for (const [classes, tol] of [[3, 1e-6], [20, 1e-5]]) {
+      await compare(
+        `softmax of ${classes} classes`,
+        () => {
+          const x = t4([2, 5, 6, classes], 17), w = t4([2, 5, 6, classes], 18);
+          const f = (t: tf.Tensor) => tf.softmax(t).mul(w).sum();
+          return [tf.softmax(x), tf.grad(f)(x)];
+        },
+        tol,
+        ["Softmax"],
+      );
+    }
     await compare(
-      "softmax",
+      "argMax over the last axis",
       () => {
-        const x = t4([2, 5, 6, 3], 17), w = t4([2, 5, 6, 3], 18);
-        const f = (t: tf.Tensor) => tf.softmax(t).mul(w).sum();
-        return [tf.softmax(x), tf.grad(f)(x)];
+        // Ties (rounded values) and a NaN: the first of equals wins, NaN only at index 0.
+        const x = t4([2, 5, 6, 3], 19).mul(2).round();
+        const withNaN = tf.tensor2d([[NaN, 1], [1, NaN], [2, 2]]);
+        return [x.argMax(-1), x.argMax(3), withNaN.argMax(1), x.argMax(1)];
       },
-      1e-5,
-      ["Softmax"],
+      0,
+      ["ArgMax"],
     );
   },
 });

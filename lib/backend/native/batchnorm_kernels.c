@@ -18,6 +18,8 @@
 #include <string.h>
 #include <math.h>
 
+#include "exp_nonpositive.h"
+
 #define IDX int64_t
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -82,30 +84,15 @@ static int channel_sums(const float *a, const float *b, const float *shift, IDX 
 }
 
 /*
- * ELU (alpha 1) of v: v above 0 (and NaN), else exp(v) - 1, without branches: v = n ln 2 + r
- * with |r| <= ln 2 / 2 (ln 2 in two parts), exp(r) by Cephes' expf polynomial, scaled by 2^n
- * through the exponent bits; about 1e-7 from the exact value. Fused multiply-adds, as the AVX2
- * loop below does 8 lanes at a time, so that both give the same bits (GCC would not vectorize
- * the selects itself).
+ * ELU (alpha 1) of v: v above 0 (and NaN), else exp(v) - 1 (exp_nonpositive.h), without
+ * branches. The AVX2 loop below does the same steps 8 lanes at a time, so that both give the
+ * same bits (GCC would not vectorize the selects itself).
  */
-#define EXP_C1 0.693359375f
-#define EXP_C2 2.12194440e-4f
-#define LOG2E 1.44269504089f
-static const float EXP_P[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
-                               4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
-
 static inline float elu1(float v) {
   float x = v < 0.0f ? v : 0.0f;
   x = x > -87.0f ? x : -87.0f;
-  const int32_t ni = (int32_t)fmaf(x, LOG2E, -0.5f); /* nearest: the argument is below 0 */
-  const float n = (float)ni;
-  const float r = fmaf(n, EXP_C2, fmaf(n, -EXP_C1, x));
-  float p = EXP_P[0];
-  for (int i = 1; i < 6; i++) p = fmaf(p, r, EXP_P[i]);
-  p = fmaf(p, r * r, r) + 1.0f;
-  const int32_t bits = (ni + 127) << 23;
   float scale;
-  memcpy(&scale, &bits, sizeof scale);
+  const float p = exp_nonpositive_parts(x, &scale);
   const float e = fmaf(p, scale, -1.0f);
   return v > 0.0f || v != v ? v : e;
 }
