@@ -345,7 +345,8 @@ const CLI = defineCli({
     stock: {
       type: "string",
       help: "also time steps without our kernels K1,K2,... (wasm: stock kernels; onednn: " +
-        "oneDNN's own primitives for conv3x3, batchNorm, filterGrad1x1, classRows)",
+        "oneDNN's own primitives or tf ops for conv3x3, batchNorm, filterGrad1x1, classRows, " +
+        "weightedCE)",
     },
   },
 });

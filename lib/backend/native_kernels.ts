@@ -102,6 +102,14 @@ const BATCH_NORM_SYMBOLS = {
 const CLASS_SYMBOLS = {
   softmax_rows: { parameters: ["buffer", "i64", "i32", "buffer"], result: "void" },
   argmax_rows: { parameters: ["buffer", "i64", "i32", "buffer"], result: "void" },
+  weighted_ce_sum: {
+    parameters: ["buffer", "buffer", "buffer", "i64", "i32", "f32"],
+    result: "f64",
+  },
+  weighted_ce_grad: {
+    parameters: ["buffer", "buffer", "buffer", "i64", "i32", "f32", "f32", "buffer"],
+    result: "void",
+  },
 } as const;
 
 type Shape = readonly number[];
@@ -417,12 +425,33 @@ export function openBatchNormKernels(opts: BuildOptions = {}): BatchNormKernels 
   };
 }
 
-/** Softmax and argmax over the last axis of a [rows, classes] array (`native/class_kernels.c`). */
+/**
+ * Per-pixel kernels over [rows, classes] arrays (`native/class_kernels.c`): softmax, argmax,
+ * and the weighted cross-entropy of `weighted_ce.ts` with its gradient.
+ */
 export interface ClassKernels {
   /** y = the softmax of each row of x. */
   softmax(x: Float32Array, classes: number, y: Float32Array): void;
   /** out[r] = the index of row r's largest value (the first of equals). */
   argMax(x: Float32Array, classes: number, out: Int32Array): void;
+  /** Sum over rows of w * -sum_c g log(clip(p, lo, 1)) (one weight per row). */
+  weightedCESum(
+    g: Float32Array,
+    p: Float32Array,
+    w: Float32Array,
+    classes: number,
+    lo: number,
+  ): number;
+  /** dp of the mean of that sum for the loss gradient dy (see `class_kernels.c`). */
+  weightedCEGrad(
+    g: Float32Array,
+    p: Float32Array,
+    w: Float32Array,
+    classes: number,
+    lo: number,
+    dy: number,
+    dp: Float32Array,
+  ): void;
 }
 
 let loadedClass: ClassKernels | string | undefined;
@@ -441,5 +470,9 @@ export function openClassKernels(opts: BuildOptions = {}): ClassKernels | string
   return {
     softmax: (x, classes, y) => s.softmax_rows(x, BigInt(x.length / classes), classes, y),
     argMax: (x, classes, out) => s.argmax_rows(x, BigInt(out.length), classes, out),
+    weightedCESum: (g, p, w, classes, lo) =>
+      s.weighted_ce_sum(g, p, w, BigInt(w.length), classes, lo),
+    weightedCEGrad: (g, p, w, classes, lo, dy, dp) =>
+      s.weighted_ce_grad(g, p, w, BigInt(w.length), classes, lo, dy, dp),
   };
 }

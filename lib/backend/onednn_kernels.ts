@@ -24,6 +24,7 @@ import type {
 } from "./native_kernels.ts";
 import { clip, compare, type Comparison, logicalAnd, select } from "./clip_kernels.ts";
 import { RELU_GRAD } from "./relu_grad.ts";
+import { useStockWeightedCE, WEIGHTED_CE, WEIGHTED_CE_GRAD } from "./weighted_ce.ts";
 import { ADAM_UPDATE, type AdamConstants, adamUpdateCpu } from "./adam_update.ts";
 import {
   batchNormInference,
@@ -52,10 +53,17 @@ export const nativeMin = { size: 4096 };
 
 /**
  * Our paths of this backend that {@link setOneDNNStock} can turn off: the C 3x3 convolutions
- * and batch norm, the 1x1 filter gradient as a matrix product, and the C softmax and argmax
- * over a pixel's classes (`classRows`; stock: oneDNN's softmax, cpu's argmax).
+ * and batch norm, the 1x1 filter gradient as a matrix product, the C softmax and argmax over a
+ * pixel's classes (`classRows`; stock: oneDNN's softmax, cpu's argmax), and the fused weighted
+ * cross-entropy (`weightedCE`; stock: the loss as tf ops).
  */
-export const OUR_PATHS = ["conv3x3", "batchNorm", "filterGrad1x1", "classRows"] as const;
+export const OUR_PATHS = [
+  "conv3x3",
+  "batchNorm",
+  "filterGrad1x1",
+  "classRows",
+  "weightedCE",
+] as const;
 const stockPaths = new Set<string>();
 
 /**
@@ -68,6 +76,7 @@ const stockPaths = new Set<string>();
 export function setOneDNNStock(names: readonly string[], stock: boolean): void {
   for (const name of names) {
     if (!(OUR_PATHS as readonly string[]).includes(name)) continue;
+    if (name === "weightedCE") useStockWeightedCE(stock);
     if (stock) stockPaths.add(name);
     else stockPaths.delete(name);
   }
@@ -761,6 +770,43 @@ function argMaxKernel(rows: ClassKernels): tf.KernelConfig {
   });
 }
 
+/** The weighted cross-entropy and its gradient (`weighted_ce.ts`), one C pass each. */
+function weightedCEKernels(rows: ClassKernels): tf.KernelConfig[] {
+  const inputsOf = (args: Args) => {
+    const backend = args.backend as PooledCPUBackend;
+    const { labels, probs, weights } = args.inputs as Record<string, Info>;
+    const [g, p, w] = [labels, probs, weights].map((t) => values(backend, t));
+    const classes = probs.shape[probs.shape.length - 1];
+    if (g === null || p === null || w === null) {
+      throw new Error("onednn weighted cross-entropy: labels, probs and weights must be float32");
+    }
+    if (g.length !== p.length || w.length * classes !== p.length) {
+      throw new Error(
+        `onednn weighted cross-entropy: labels [${labels.shape}], probs [${probs.shape}] and ` +
+          `weights [${weights.shape}] do not match`,
+      );
+    }
+    return { backend, g, p, w, classes, probs, lo: args.attrs!.floor as number };
+  };
+  return [
+    kernel(WEIGHTED_CE, (args) => {
+      const { backend, g, p, w, classes, lo } = inputsOf(args);
+      const sum = rows.weightedCESum(g, p, w, classes, lo);
+      return backend.makeTensorInfo([], "float32", Float32Array.of(sum / w.length));
+    }),
+    kernel(WEIGHTED_CE_GRAD, (args) => {
+      const { backend, g, p, w, classes, lo, probs } = inputsOf(args);
+      const dy = values(backend, (args.inputs as Record<string, Info>).dy);
+      if (dy === null || dy.length !== 1) {
+        throw new Error("onednn weighted cross-entropy gradient: dy must be a float32 scalar");
+      }
+      const dp = backend.alloc(p.length);
+      rows.weightedCEGrad(g, p, w, classes, lo, dy[0], dp);
+      return output(backend, [...probs.shape], dp);
+    }),
+  ];
+}
+
 /** The fused Adam + L2 update (`adam_update.ts`): one JS pass instead of a dozen kernels. */
 function adamKernel(): tf.KernelConfig {
   return kernel(ADAM_UPDATE, (args) => {
@@ -880,7 +926,7 @@ export function oneDNNKernels(
     ...concatKernels(dnnl, copies),
     sliceKernel(dnnl),
     softmaxKernel(dnnl, rows),
-    ...(rows === null ? [] : [argMaxKernel(rows)]),
+    ...(rows === null ? [] : [argMaxKernel(rows), ...weightedCEKernels(rows)]),
     ...resizeKernels(x2),
     ...clipKernels(),
     adamKernel(),

@@ -18,6 +18,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LossConfig } from "../config/experiment.ts";
+import { weightedCrossEntropyFused } from "../backend/weighted_ce.ts";
 
 /** Probabilities are clipped to [PROB_FLOOR, 1] before the log, so log(0) never occurs. */
 export const PROB_FLOOR = 1e-7;
@@ -36,6 +37,9 @@ export function weightedCrossEntropy(
   probs: tf.Tensor4D,
   weights: tf.Tensor3D,
 ): tf.Scalar {
+  // One kernel each way where the backend has them (onednn), the same gradient bit for bit.
+  const fused = weightedCrossEntropyFused(labels, probs, weights, PROB_FLOOR);
+  if (fused !== null) return fused;
   return tf.tidy(() => {
     const logp = probs.clipByValue(PROB_FLOOR, 1).log();
     const ce = labels.mul(logp).sum(-1).neg(); // [B, S, S]

@@ -71,3 +71,45 @@ void argmax_rows(const float *x, int64_t rows, int classes, int32_t *out) {
     out[r] = index;
   }
 }
+
+/*
+ * The spatially weighted cross-entropy of lib/train/losses.ts over rows of `classes`
+ * probabilities p with one-hot labels g and a weight per row w:
+ * sum over rows of w * -sum_c g log(clip(p, lo, 1)), in double (the caller divides by rows).
+ * Only labelled classes take a log; a NaN probability makes the sum NaN, as in the tf ops.
+ */
+double weighted_ce_sum(const float *g, const float *p, const float *w, int64_t rows, int classes,
+                       float lo) {
+  double sum = 0;
+  for (IDX r = 0; r < rows; r++) {
+    double ce = 0;
+    for (int j = 0; j < classes; j++) {
+      const IDX i = r * classes + j;
+      const float v = p[i] > 1.0f ? 1.0f : p[i] < lo ? lo : p[i];
+      if (v != v) ce += v;
+      else if (g[i] != 0.0f) ce -= (double)g[i] * log((double)v);
+    }
+    sum += ce * w[r];
+  }
+  return sum;
+}
+
+/*
+ * Its gradient with respect to p, the tf ops' gradient step for step in float (so the same
+ * bits): a = dy / rows (mean), b = a w (the weights), -b (neg), d = -b g (the labels),
+ * d / clip(p) (log), 0 where p lies outside [lo, 1] or is NaN (clip).
+ */
+void weighted_ce_grad(const float *g, const float *p, const float *w, int64_t rows, int classes,
+                      float lo, float dy, float *dp) {
+  const float a = dy / (float)rows;
+#pragma omp parallel for schedule(static)
+  for (IDX r = 0; r < rows; r++) {
+    const float b = -(a * w[r]);
+    for (int j = 0; j < classes; j++) {
+      const IDX i = r * classes + j;
+      const float v = p[i] > 1.0f ? 1.0f : p[i] < lo ? lo : p[i];
+      const float d = (b * g[i]) / v;
+      dp[i] = p[i] >= lo && p[i] <= 1.0f ? d : 0.0f;
+    }
+  }
+}
