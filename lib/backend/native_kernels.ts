@@ -102,6 +102,10 @@ const BATCH_NORM_SYMBOLS = {
 const CLASS_SYMBOLS = {
   softmax_rows: { parameters: ["buffer", "i64", "i32", "buffer"], result: "void" },
   argmax_rows: { parameters: ["buffer", "i64", "i32", "buffer"], result: "void" },
+  softmax_grad_rows: {
+    parameters: ["buffer", "buffer", "i64", "i32", "buffer"],
+    result: "void",
+  },
   weighted_ce_sum: {
     parameters: ["buffer", "buffer", "buffer", "i64", "i32", "f32"],
     result: "f64",
@@ -427,13 +431,15 @@ export function openBatchNormKernels(opts: BuildOptions = {}): BatchNormKernels 
 
 /**
  * Per-pixel kernels over [rows, classes] arrays (`native/class_kernels.c`): softmax, argmax,
- * and the weighted cross-entropy of `weighted_ce.ts` with its gradient.
+ * the softmax gradient, and the weighted cross-entropy of `weighted_ce.ts` with its gradient.
  */
 export interface ClassKernels {
   /** y = the softmax of each row of x. */
   softmax(x: Float32Array, classes: number, y: Float32Array): void;
   /** out[r] = the index of row r's largest value (the first of equals). */
   argMax(x: Float32Array, classes: number, out: Int32Array): void;
+  /** dx = the softmax gradient of each row for y = softmax(x) and dy. */
+  softmaxGrad(dy: Float32Array, y: Float32Array, classes: number, dx: Float32Array): void;
   /** Sum over rows of w * -sum_c g log(clip(p, lo, 1)) (one weight per row). */
   weightedCESum(
     g: Float32Array,
@@ -470,6 +476,8 @@ export function openClassKernels(opts: BuildOptions = {}): ClassKernels | string
   return {
     softmax: (x, classes, y) => s.softmax_rows(x, BigInt(x.length / classes), classes, y),
     argMax: (x, classes, out) => s.argmax_rows(x, BigInt(out.length), classes, out),
+    softmaxGrad: (dy, y, classes, dx) =>
+      s.softmax_grad_rows(dy, y, BigInt(y.length / classes), classes, dx),
     weightedCESum: (g, p, w, classes, lo) =>
       s.weighted_ce_sum(g, p, w, BigInt(w.length), classes, lo),
     weightedCEGrad: (g, p, w, classes, lo, dy, dp) =>

@@ -32,6 +32,7 @@ import {
   loadNativeKernels,
 } from "./native_kernels.ts";
 import { routeTrainingBatchNorm } from "./batchnorm_train.ts";
+import { registerSoftmaxGrad } from "./softmax_grad.ts";
 import { registerReluGrad } from "./relu_grad.ts";
 
 let registered: OneDNN | undefined;
@@ -81,6 +82,7 @@ export function registerOneDNNBackend(opts: { threads?: number } = {}): string |
   for (const k of ours) tf.registerKernel(k);
   routeTrainingBatchNorm();
   registerReluGrad();
+  registerSoftmaxGrad();
   registered = dnnl;
   return null;
 }

@@ -24,6 +24,7 @@ import type {
 } from "./native_kernels.ts";
 import { clip, compare, type Comparison, logicalAnd, select } from "./clip_kernels.ts";
 import { RELU_GRAD } from "./relu_grad.ts";
+import { SOFTMAX_GRAD } from "./softmax_grad.ts";
 import { useStockWeightedCE, WEIGHTED_CE, WEIGHTED_CE_GRAD } from "./weighted_ce.ts";
 import { ADAM_UPDATE, type AdamConstants, adamUpdateCpu } from "./adam_update.ts";
 import {
@@ -751,6 +752,24 @@ function softmaxKernel(dnnl: OneDNN, rows: ClassKernels | null): tf.KernelConfig
   });
 }
 
+/** The softmax gradient over the last axis (`softmax_grad.ts`). */
+function softmaxGradKernel(rows: ClassKernels): tf.KernelConfig {
+  return kernel(SOFTMAX_GRAD, (args) => {
+    const backend = args.backend as PooledCPUBackend;
+    const { dy, y } = args.inputs as Record<string, Info>;
+    const dyv = values(backend, dy), yv = values(backend, y);
+    const classes = y.shape[y.shape.length - 1];
+    if (dyv === null || yv === null || dyv.length !== yv.length || !(classes > 0)) {
+      throw new Error(
+        `onednn SoftmaxGrad: dy [${dy.shape}] and y [${y.shape}] must be float32 alike`,
+      );
+    }
+    const dx = backend.alloc(yv.length);
+    rows.softmaxGrad(dyv, yv, classes, dx);
+    return output(backend, [...y.shape], dx);
+  });
+}
+
 /** ArgMax over the last axis (each pixel's predicted class); other axes go to cpu's kernel. */
 function argMaxKernel(rows: ClassKernels): tf.KernelConfig {
   return kernel("ArgMax", (args) => {
@@ -926,7 +945,9 @@ export function oneDNNKernels(
     ...concatKernels(dnnl, copies),
     sliceKernel(dnnl),
     softmaxKernel(dnnl, rows),
-    ...(rows === null ? [] : [argMaxKernel(rows), ...weightedCEKernels(rows)]),
+    ...(rows === null
+      ? []
+      : [argMaxKernel(rows), softmaxGradKernel(rows), ...weightedCEKernels(rows)]),
     ...resizeKernels(x2),
     ...clipKernels(),
     adamKernel(),

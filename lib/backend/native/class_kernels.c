@@ -113,3 +113,21 @@ void weighted_ce_grad(const float *g, const float *p, const float *w, int64_t ro
     }
   }
 }
+
+/*
+ * dx = the softmax gradient for y = softmax(x) and dy, per row, as tfjs's gradient computes it:
+ * t = dy y, s = the row's sum of t (in double, rounded to float), dx = t - s y, each in float.
+ */
+void softmax_grad_rows(const float *dy, const float *y, int64_t rows, int classes, float *dx) {
+#pragma omp parallel for schedule(static)
+  for (IDX r = 0; r < rows; r++) {
+    const IDX o = r * classes;
+    double sum = 0;
+    for (int j = 0; j < classes; j++) sum += dy[o + j] * y[o + j];
+    const float s = (float)sum;
+    for (int j = 0; j < classes; j++) {
+      const float t = dy[o + j] * y[o + j];
+      dx[o + j] = t - s * y[o + j];
+    }
+  }
+}
