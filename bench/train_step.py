@@ -13,7 +13,7 @@ import torch.nn.functional as F
 INPUT = 128
 NETWORKS = [
     # name, first filters, growth, layers per block, pooling levels, batch, channels, SBU
-    ("cpu", 16, 8, 3, 3, 4, 1, True),
+    ("cpu", 24, 8, 3, 3, 4, 1, True),
     ("paper", 48, 16, 4, 3, 3, 1, True),
     ("tumor", 48, 16, 4, 3, 3, 3, False),
 ]

@@ -4,7 +4,7 @@
  * 128x128 input on the onednn backend (when `libdnnl2` is installed) and on wasm
  * (`lib/backend/select.ts`), and the same networks in PyTorch (`bench/train_step.py`,
  * `/usr/bin/python3`, as many threads) in the same run:
- * - `cpu`: the `cpu` profile's width of `experiments/liver.json` (16 first filters, growth 8,
+ * - `cpu`: the `cpu` profile's width of `experiments/liver.json` (24 first filters, growth 8,
  *   3 layers per block, 3 pooling levels), batch 4;
  * - `paper`: 48 first filters, growth 16, 4 layers per block, 3 pooling levels, batch 3.
  *
@@ -40,7 +40,7 @@ const BASE: ModelConfig = PAPER_LIVER_MODEL;
 export const NETWORKS: { name: string; model: ModelConfig; batch: number }[] = [
   {
     name: "cpu",
-    model: { ...BASE, firstFilters: 16, growthRate: 8, layersPerBlock: 3 },
+    model: { ...BASE, firstFilters: 24, growthRate: 8, layersPerBlock: 3 },
     batch: 4,
   },
   { name: "paper", model: BASE, batch: 3 },
