@@ -1,10 +1,12 @@
 /*
- * Softmax and argmax over a short last axis (a segmentation's classes per pixel) for the
- * onednn backend (lib/backend/native_kernels.ts builds and loads this file).
+ * Per-pixel kernels over a short last axis (a segmentation's classes) for the onednn backend
+ * (lib/backend/native_kernels.ts builds and loads this file): softmax, argmax, the softmax
+ * gradient (softmax_grad.ts), and the weighted cross-entropy with its gradient (weighted_ce.ts).
  *
  * Why: oneDNN 2.6 sets its softmax up per row, so rows of 2 values cost 13.7 ms for a liver
  * batch's 262144 pixels, and V8's Math.exp takes about 20 ns a value, so a JS loop was no
- * faster; tfjs's cpu argmax took 5 ms a call. Here a row is a few scalar operations.
+ * faster; tfjs's cpu argmax took 5 ms a call. Here a row is a few scalar operations. The
+ * gradient and the loss replace chains of tfjs kernels, each a pass over every value.
  *
  * Arithmetic: the cpu kernels' steps (the row's max, x - max, exp, a sum in double rounded to
  * float, a division), with exp_nonpositive.h's exp (about 1e-7 relative from Math.exp's;
