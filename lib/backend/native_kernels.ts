@@ -8,7 +8,8 @@
  *   few output channels;
  * - `native/batchnorm_kernels.c`: batch normalisation (statistics, normalisation with the ELU
  *   or ReLU after it in the same pass, gradient) at the speed of their passes over memory;
- * - `native/class_kernels.c`: softmax and argmax over a pixel's few classes.
+ * - `native/class_kernels.c`: over a pixel's few classes, softmax, argmax, the softmax gradient
+ *   and the weighted cross-entropy with its gradient.
  *
  * Why not oneDNN: its pooling on NHWC arrays whose channel counts are not a multiple of 8 took
  * 15-50 ms a call, and its linear resampling samples at pixel centres where tfjs's up-sampling

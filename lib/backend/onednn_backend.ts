@@ -66,7 +66,9 @@ export function registerOneDNNBackend(opts: { threads?: number } = {}): string |
     : "; C 3x3 convolutions of 8k outputs";
   nativeNote += typeof bn === "string" ? `; oneDNN batch norm (${bn})` : ", C batch norm";
   const rows = loadClassKernels();
-  nativeNote += typeof rows === "string" ? `; oneDNN softmax (${rows})` : ", C softmax and argmax";
+  nativeNote += typeof rows === "string"
+    ? `; oneDNN softmax (${rows})`
+    : ", C softmax, argmax and loss";
   const ours = oneDNNKernels(
     dnnl,
     typeof native === "string" ? JS_X2_KERNELS : native,

@@ -3,7 +3,8 @@
  * and both their gradients, batch normalisation, ELU/ReLU and their gradients, the broadcasting
  * arithmetic of batch-norm statistics and dropout, per-channel sums, max pooling, concat and its
  * split) run as oneDNN primitives, or our C where given (`native_kernels.ts`: a dense block's
- * 3x3 convolutions, batch norm), on the `cpu` backend's own `Float32Array`s. A kernel hands
+ * 3x3 convolutions, batch norm, the per-pixel softmax, argmax and loss), on the `cpu` backend's
+ * own `Float32Array`s. A kernel hands
  * the call to the stock `cpu` kernel when its case is not one of those (another dtype, a layout
  * or dilation oneDNN is not given here, a broadcast on both sides) or when the tensor is so small
  * that a native call costs more than the JS loop.
@@ -77,8 +78,9 @@ const stockPaths = new Set<string>();
 export function setOneDNNStock(names: readonly string[], stock: boolean): void {
   for (const name of names) {
     if (!(OUR_PATHS as readonly string[]).includes(name)) continue;
+    // The fused loss's switch lives with it (`weighted_ce.ts`): the loss picks its kernels.
     if (name === "weightedCE") useStockWeightedCE(stock);
-    if (stock) stockPaths.add(name);
+    else if (stock) stockPaths.add(name);
     else stockPaths.delete(name);
   }
 }

@@ -74,6 +74,9 @@ void argmax_rows(const float *x, int64_t rows, int classes, int32_t *out) {
   }
 }
 
+/* p clipped to [lo, 1] as tfjs's clipByValue does (NaN stays NaN). */
+static inline float clip_prob(float p, float lo) { return p > 1.0f ? 1.0f : p < lo ? lo : p; }
+
 /*
  * The spatially weighted cross-entropy of lib/train/losses.ts over rows of `classes`
  * probabilities p with one-hot labels g and a weight per row w:
@@ -87,7 +90,7 @@ double weighted_ce_sum(const float *g, const float *p, const float *w, int64_t r
     double ce = 0;
     for (int j = 0; j < classes; j++) {
       const IDX i = r * classes + j;
-      const float v = p[i] > 1.0f ? 1.0f : p[i] < lo ? lo : p[i];
+      const float v = clip_prob(p[i], lo);
       if (v != v) ce += v;
       else if (g[i] != 0.0f) ce -= (double)g[i] * log((double)v);
     }
@@ -109,8 +112,7 @@ void weighted_ce_grad(const float *g, const float *p, const float *w, int64_t ro
     const float b = -(a * w[r]);
     for (int j = 0; j < classes; j++) {
       const IDX i = r * classes + j;
-      const float v = p[i] > 1.0f ? 1.0f : p[i] < lo ? lo : p[i];
-      const float d = (b * g[i]) / v;
+      const float d = (b * g[i]) / clip_prob(p[i], lo);
       dp[i] = p[i] >= lo && p[i] <= 1.0f ? d : 0.0f;
     }
   }
@@ -125,11 +127,11 @@ void softmax_grad_rows(const float *dy, const float *y, int64_t rows, int classe
   for (IDX r = 0; r < rows; r++) {
     const IDX o = r * classes;
     double sum = 0;
-    for (int j = 0; j < classes; j++) sum += dy[o + j] * y[o + j];
-    const float s = (float)sum;
     for (int j = 0; j < classes; j++) {
-      const float t = dy[o + j] * y[o + j];
-      dx[o + j] = t - s * y[o + j];
+      dx[o + j] = dy[o + j] * y[o + j];
+      sum += dx[o + j];
     }
+    const float s = (float)sum;
+    for (int j = 0; j < classes; j++) dx[o + j] = dx[o + j] - s * y[o + j];
   }
 }
